@@ -1,0 +1,62 @@
+//! DS, CDS and CDNSKEY records for the parent (RFC 4034 s5, RFC 4509,
+//! RFC 6605, RFC 7344).
+
+use bytes::Bytes;
+use domain::base::iana::DigestAlgorithm;
+use domain::base::name::ToName;
+use domain::base::rdata::ComposeRecordData;
+use domain::rdata::{Cdnskey, Cds, Dnskey, Ds};
+
+use crate::zone::StoredName;
+
+/// Digest algorithms by name, as in the policy's `ds_digests`.
+pub fn parse_digest(text: &str) -> Option<DigestAlgorithm> {
+    match text.trim().to_ascii_uppercase().replace('-', "").as_str() {
+        "SHA256" | "2" => Some(DigestAlgorithm::SHA256),
+        "SHA384" | "4" => Some(DigestAlgorithm::SHA384),
+        "SHA1" | "1" => Some(DigestAlgorithm::SHA1),
+        _ => None,
+    }
+}
+
+/// digest(owner canonical wire | DNSKEY RDATA), RFC 4034 s5.1.4.
+pub fn digest(owner: &StoredName, key: &Dnskey<Bytes>, alg: DigestAlgorithm) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(300);
+    let _ = owner.compose_canonical(&mut buf);
+    let _ = key.compose_canonical_rdata(&mut buf);
+    let ring_alg = match alg {
+        DigestAlgorithm::SHA256 => &ring::digest::SHA256,
+        DigestAlgorithm::SHA384 => &ring::digest::SHA384,
+        DigestAlgorithm::SHA1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        _ => return None,
+    };
+    Some(ring::digest::digest(ring_alg, &buf).as_ref().to_vec())
+}
+
+pub fn ds(owner: &StoredName, key: &Dnskey<Bytes>, alg: DigestAlgorithm) -> Option<Ds<Bytes>> {
+    let d = digest(owner, key, alg)?;
+    Ds::new(key.key_tag(), key.algorithm(), alg, Bytes::from(d)).ok()
+}
+
+pub fn cds(owner: &StoredName, key: &Dnskey<Bytes>, alg: DigestAlgorithm) -> Option<Cds<Bytes>> {
+    let d = digest(owner, key, alg)?;
+    Cds::new(key.key_tag(), key.algorithm(), alg, Bytes::from(d)).ok()
+}
+
+pub fn cdnskey(key: &Dnskey<Bytes>) -> Option<Cdnskey<Bytes>> {
+    Cdnskey::new(
+        key.flags(),
+        key.protocol(),
+        key.algorithm(),
+        key.public_key().clone(),
+    )
+    .ok()
+}
+
+/// Does `ds` name `key` (tag, algorithm and digest all match)?
+pub fn matches(owner: &StoredName, ds: &Ds<Bytes>, key: &Dnskey<Bytes>) -> bool {
+    ds.key_tag() == key.key_tag()
+        && ds.algorithm() == key.algorithm()
+        && digest(owner, key, ds.digest_type())
+            .is_some_and(|d| d.as_slice() == ds.digest().as_ref())
+}

@@ -1,0 +1,293 @@
+//! Signing keys: generation with `ring`, BIND-format key files
+//! (`K<zone>.+<alg>+<tag>.key` / `.private`), and the signing operation.
+//!
+//! `ring` refuses RSA keys shorter than 2048 bits; such keys (old BIND
+//! keys, the RFC 5702 examples) are signed with the `rsa` crate instead, so
+//! that imported keys keep working.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use domain::base::iana::SecurityAlgorithm;
+use domain::crypto::sign::{GenerateParams, KeyPair, SecretKeyBytes, SignRaw};
+use domain::rdata::Dnskey;
+use rsa::traits::PublicKeyParts as _;
+
+use crate::atomic::write_atomic;
+use crate::error::{Error, Result};
+use crate::zone::StoredName;
+
+/// DNSKEY flags: Zone Key (bit 7), plus SEP (bit 15) for KSKs and CSKs.
+pub const FLAGS_ZSK: u16 = 256;
+pub const FLAGS_KSK: u16 = 257;
+
+/// What a key signs (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Signs the DNSKEY RRset and CDS/CDNSKEY.
+    Ksk,
+    /// Signs every other authoritative RRset.
+    Zsk,
+    /// Both.
+    Csk,
+}
+
+impl Role {
+    pub fn signs_keyset(self) -> bool {
+        matches!(self, Role::Ksk | Role::Csk)
+    }
+
+    pub fn signs_zone(self) -> bool {
+        matches!(self, Role::Zsk | Role::Csk)
+    }
+}
+
+enum Signer {
+    Domain(Box<KeyPair>),
+    /// RSA below ring's 2048-bit minimum.
+    LegacyRsa(Box<rsa::RsaPrivateKey>, SecurityAlgorithm),
+}
+
+/// A key pair ready to sign, with its DNSKEY.
+pub struct SigningKey {
+    pub owner: StoredName,
+    pub dnskey: Dnskey<Bytes>,
+    pub key_tag: u16,
+    signer: Signer,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        write!(
+            f,
+            "SigningKey({} {} {})",
+            self.owner,
+            self.algorithm(),
+            self.key_tag
+        )
+    }
+}
+
+impl SigningKey {
+    pub fn algorithm(&self) -> SecurityAlgorithm {
+        self.dnskey.algorithm()
+    }
+
+    pub fn flags(&self) -> u16 {
+        self.dnskey.flags()
+    }
+
+    /// The SEP bit: by convention a KSK (or CSK).
+    pub fn is_sep(&self) -> bool {
+        self.dnskey.is_secure_entry_point()
+    }
+
+    /// Signs `data` (RFC 4034 s3.1.8.1 signed data) and returns the raw
+    /// signature in DNSSEC wire format.
+    pub fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
+        match &self.signer {
+            Signer::Domain(kp) => {
+                let sig = kp.sign_raw(data).map_err(|e| {
+                    Error::Sign(format!("key {}: signing failed: {e}", self.key_tag))
+                })?;
+                Ok(signature_bytes(&sig).to_vec())
+            }
+            Signer::LegacyRsa(key, alg) => {
+                use sha2::Digest as _;
+                let (scheme, hashed) = if *alg == SecurityAlgorithm::RSASHA512 {
+                    (
+                        rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                        sha2::Sha512::digest(data).to_vec(),
+                    )
+                } else {
+                    (
+                        rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                        sha2::Sha256::digest(data).to_vec(),
+                    )
+                };
+                key.sign(scheme, &hashed).map_err(|e| {
+                    Error::Sign(format!("key {}: RSA signing failed: {e}", self.key_tag))
+                })
+            }
+        }
+    }
+
+    /// Makes a signing key from its secret and public halves.
+    pub fn from_parts(
+        owner: StoredName,
+        secret: &SecretKeyBytes,
+        dnskey: Dnskey<Bytes>,
+    ) -> Result<Self, String> {
+        let signer = match KeyPair::from_bytes(secret, &dnskey) {
+            Ok(kp) => Signer::Domain(Box::new(kp)),
+            Err(e) => match secret {
+                SecretKeyBytes::RsaSha256(k) | SecretKeyBytes::RsaSha512(k) => {
+                    Signer::LegacyRsa(Box::new(legacy_rsa(k)?), dnskey.algorithm())
+                }
+                _ => return Err(format!("unusable key: {e}")),
+            },
+        };
+        let key_tag = dnskey.key_tag();
+        Ok(SigningKey {
+            owner,
+            dnskey,
+            key_tag,
+            signer,
+        })
+    }
+}
+
+fn signature_bytes(sig: &domain::crypto::sign::Signature) -> &[u8] {
+    use domain::crypto::sign::Signature as S;
+    match sig {
+        S::RsaSha1(s) | S::RsaSha1Nsec3Sha1(s) | S::RsaSha256(s) | S::RsaSha512(s) => s,
+        S::EcdsaP256Sha256(s) | S::Ed25519(s) => &s[..],
+        S::EcdsaP384Sha384(s) => &s[..],
+        S::Ed448(s) => &s[..],
+    }
+}
+
+fn legacy_rsa(k: &domain::crypto::sign::RsaSecretKeyBytes) -> Result<rsa::RsaPrivateKey, String> {
+    use rsa::BigUint;
+    use secrecy::ExposeSecret as _;
+    let n = BigUint::from_bytes_be(&k.n);
+    let e = BigUint::from_bytes_be(&k.e);
+    let d = BigUint::from_bytes_be(k.d.expose_secret());
+    let p = BigUint::from_bytes_be(k.p.expose_secret());
+    let q = BigUint::from_bytes_be(k.q.expose_secret());
+    let key = rsa::RsaPrivateKey::from_components(n, e, d, vec![p, q])
+        .map_err(|e| format!("bad RSA key: {e}"))?;
+    if key.size() < 64 {
+        return Err("RSA key shorter than 512 bits".into());
+    }
+    Ok(key)
+}
+
+/// Algorithm by mnemonic or number, as in key file names and policies.
+pub fn parse_algorithm(text: &str) -> Option<SecurityAlgorithm> {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<u8>() {
+        return Some(SecurityAlgorithm::from_int(n));
+    }
+    let up = t.to_ascii_uppercase().replace(['-', '_'], "");
+    Some(match up.as_str() {
+        "ECDSAP256SHA256" => SecurityAlgorithm::ECDSAP256SHA256,
+        "ECDSAP384SHA384" => SecurityAlgorithm::ECDSAP384SHA384,
+        "ED25519" => SecurityAlgorithm::ED25519,
+        "ED448" => SecurityAlgorithm::ED448,
+        "RSASHA256" => SecurityAlgorithm::RSASHA256,
+        "RSASHA512" => SecurityAlgorithm::RSASHA512,
+        _ => return None,
+    })
+}
+
+/// Generates a key pair with `ring` (P-256, P-384 and Ed25519).
+pub fn generate(
+    owner: &StoredName,
+    alg: SecurityAlgorithm,
+    flags: u16,
+) -> Result<(SecretKeyBytes, SigningKey)> {
+    let params = match alg {
+        SecurityAlgorithm::ECDSAP256SHA256 => GenerateParams::EcdsaP256Sha256,
+        SecurityAlgorithm::ECDSAP384SHA384 => GenerateParams::EcdsaP384Sha384,
+        SecurityAlgorithm::ED25519 => GenerateParams::Ed25519,
+        other => {
+            return Err(Error::Sign(format!(
+                "cannot generate {other} keys (ECDSAP256SHA256, ECDSAP384SHA384 and ED25519 can be \
+                 generated; import RSA keys made with dnssec-keygen or ldns-keygen)"
+            )));
+        }
+    };
+    let (secret, dnskey) = domain::crypto::sign::generate(&params, flags)
+        .map_err(|e| Error::Sign(format!("key generation failed: {e}")))?;
+    let dnskey: Dnskey<Bytes> = dnskey.convert();
+    let key = SigningKey::from_parts(owner.clone(), &secret, dnskey).map_err(Error::Sign)?;
+    Ok((secret, key))
+}
+
+/// The BIND file base name `K<zone>.+<alg>+<tag>` (no extension).
+pub fn file_base(owner: &StoredName, alg: SecurityAlgorithm, tag: u16) -> String {
+    let mut zone = owner.to_string();
+    if !zone.ends_with('.') {
+        zone.push('.');
+    }
+    format!("K{zone}+{:03}+{tag:05}", alg.to_int())
+}
+
+/// Writes `.key` and `.private` (mode 0600) into `dir`; returns the base path.
+/// Both are written to temporary files and renamed, so a crash leaves no
+/// half-written key.
+pub fn write_bind_files(dir: &Path, key: &SigningKey, secret: &SecretKeyBytes) -> Result<PathBuf> {
+    let base = dir.join(file_base(&key.owner, key.algorithm(), key.key_tag));
+    let public = format!(
+        "; {} key {} for {}\n{} IN DNSKEY {} {} {} {}\n",
+        if key.is_sep() {
+            "key-signing"
+        } else {
+            "zone-signing"
+        },
+        key.key_tag,
+        key.owner,
+        fqdn(&key.owner),
+        key.dnskey.flags(),
+        key.dnskey.protocol(),
+        key.algorithm().to_int(),
+        base64_encode(key.dnskey.public_key())
+    );
+    let private = secret.display_as_bind().to_string();
+    write_atomic(&with_ext(&base, "private"), private.as_bytes(), true)?;
+    write_atomic(&with_ext(&base, "key"), public.as_bytes(), false)?;
+    Ok(base)
+}
+
+fn fqdn(name: &StoredName) -> String {
+    let s = name.to_string();
+    if s.ends_with('.') { s } else { format!("{s}.") }
+}
+
+fn base64_encode(data: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+fn with_ext(base: &Path, ext: &str) -> PathBuf {
+    let mut s = base.as_os_str().to_owned();
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// Loads a BIND or ldns key pair. `path` may name the `.key`, the
+/// `.private` or the common base.
+pub fn load_bind(path: &Path) -> Result<SigningKey> {
+    let s = path.to_string_lossy();
+    let base = s
+        .strip_suffix(".private")
+        .or_else(|| s.strip_suffix(".key"))
+        .unwrap_or(&s)
+        .to_string();
+    let base = PathBuf::from(base);
+    let key_path = with_ext(&base, "key");
+    let private_path = with_ext(&base, "private");
+    let public = std::fs::read_to_string(&key_path).map_err(|e| Error::io(&key_path, e))?;
+    let record = domain::dnssec::common::parse_from_bind::<Bytes>(&public)
+        .map_err(|_| Error::key(&key_path, "not a DNSKEY record in BIND key-file format"))?;
+    let private =
+        std::fs::read_to_string(&private_path).map_err(|e| Error::io(&private_path, e))?;
+    let secret = SecretKeyBytes::parse_from_bind(&private).map_err(|e| {
+        Error::key(
+            &private_path,
+            format!("not a private key in BIND format: {e}"),
+        )
+    })?;
+    if secret.algorithm() != record.data().algorithm() {
+        return Err(Error::key(
+            &private_path,
+            "algorithm differs from the .key file",
+        ));
+    }
+    SigningKey::from_parts(record.owner().clone(), &secret, record.data().clone())
+        .map_err(|e| Error::key(&private_path, e))
+}

@@ -1,0 +1,17 @@
+//! zonesign: DNSSEC-signs zone files and manages the lifecycle of the keys.
+//!
+//! The library holds every capability; the `zonesign` binary is a thin CLI.
+
+pub mod atomic;
+pub mod denial;
+pub mod ds;
+pub mod duration;
+pub mod error;
+pub mod keys;
+pub mod sign;
+pub mod stateless;
+pub mod time;
+pub mod verify;
+pub mod zone;
+
+pub use error::{Error, Result};

@@ -1,0 +1,270 @@
+//! The `zonesign` command line: argument parsing and exit codes only; every
+//! capability lives in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand};
+use zonesign::duration::Duration;
+use zonesign::error::Error;
+use zonesign::sign::{Options, Timing, Window};
+use zonesign::zone::StoredName;
+use zonesign::{keys, stateless, time, verify};
+
+#[derive(Parser)]
+#[command(
+    name = "zonesign",
+    version,
+    about = "DNSSEC-sign zone files and manage the lifecycle of their keys"
+)]
+struct Cli {
+    /// Pretend the current time is this (RFC 3339), for tests and planning.
+    #[arg(long, global = true, value_name = "TIME")]
+    now: Option<String>,
+    /// Less output.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Sign a zone file with keys you manage (roles from the SEP flag).
+    Sign(Box<SignArgs>),
+    /// Check a signed zone file offline: every RRSIG, the chain, the DS link.
+    Verify(VerifyArgs),
+    /// Generate a key pair as BIND key files (K<zone>.+<alg>+<tag>.key/.private).
+    Keygen(KeygenArgs),
+}
+
+#[derive(Args)]
+struct SignArgs {
+    /// The unsigned zone file.
+    zonefile: PathBuf,
+    /// The zone's name.
+    #[arg(long, short = 'o')]
+    origin: String,
+    /// A key: K<zone>.+<alg>+<tag> with or without .key/.private (repeat).
+    #[arg(long = "key", short = 'k', required = true)]
+    keys: Vec<PathBuf>,
+    /// Where to write the signed zone [default: ZONEFILE.signed].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Use NSEC3 (RFC 9276 defaults: no salt, 0 iterations).
+    #[arg(long)]
+    nsec3: bool,
+    /// NSEC3 opt-out: insecure delegations are left out of the chain.
+    #[arg(long)]
+    opt_out: bool,
+    /// NSEC3 extra iterations (RFC 9276 advises 0).
+    #[arg(long, default_value_t = 0)]
+    iterations: u16,
+    /// NSEC3 salt in hex (RFC 9276 advises none).
+    #[arg(long)]
+    salt: Option<String>,
+    /// Also write the DS records of the KSKs here.
+    #[arg(long)]
+    ds_out: Option<PathBuf>,
+    /// DS digest (SHA-256, SHA-384; repeat for several).
+    #[arg(long = "ds-digest", default_value = "SHA-256")]
+    ds_digests: Vec<String>,
+    /// Publish CDS and CDNSKEY for the KSKs (RFC 7344).
+    #[arg(long)]
+    cds: bool,
+    /// Signature inception (YYYYMMDDHHmmSS, epoch or RFC 3339); with --expiration, no jitter.
+    #[arg(long, requires = "expiration")]
+    inception: Option<String>,
+    /// Signature expiration (YYYYMMDDHHmmSS, epoch or RFC 3339).
+    #[arg(long, requires = "inception")]
+    expiration: Option<String>,
+    /// Signature validity.
+    #[arg(long, default_value = "14d")]
+    validity: String,
+    /// Spread expirations by up to ± this, per RRset.
+    #[arg(long, default_value = "12h")]
+    jitter: String,
+    /// Inception this long before now (clock skew).
+    #[arg(long, default_value = "1h")]
+    inception_offset: String,
+    /// TTL of the DNSKEY (and CDS/CDNSKEY) RRset.
+    #[arg(long, default_value = "3600")]
+    dnskey_ttl: String,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The signed zone file.
+    file: PathBuf,
+    #[arg(long, short = 'o')]
+    origin: String,
+    /// DS records the parent holds: the DNSKEY RRset must be signed by a key they name.
+    #[arg(long)]
+    ds: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct KeygenArgs {
+    /// The zone's name.
+    zone: String,
+    #[arg(long, short = 'a', default_value = "ECDSAP256SHA256")]
+    algorithm: String,
+    /// Make a key-signing key (SEP flag, flags 257).
+    #[arg(long)]
+    ksk: bool,
+    /// Directory for the key files.
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("zonesign: {e}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// SPEC §4: 1 a zone failed, 2 bad usage or configuration.
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Usage(_) | Error::Key { .. } => 2,
+        _ => 1,
+    }
+}
+
+fn usage<T>(r: Result<T, String>) -> Result<T, Error> {
+    r.map_err(Error::Usage)
+}
+
+fn parse_name(s: &str) -> Result<StoredName, Error> {
+    let abs = if s.ends_with('.') {
+        s.to_string()
+    } else {
+        format!("{s}.")
+    };
+    StoredName::from_str(&abs).map_err(|e| Error::Usage(format!("bad zone name '{s}': {e}")))
+}
+
+fn secs(s: &str, what: &str) -> Result<u64, Error> {
+    Duration::parse(s)
+        .map(|d| d.0)
+        .map_err(|e| Error::Usage(format!("{what}: {e}")))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let now = match &cli.now {
+        Some(t) => Some(usage(time::parse_instant(t))?),
+        None => None,
+    };
+    let now = time::now_or(now);
+    match cli.cmd {
+        Cmd::Sign(a) => sign(*a, now, cli.quiet),
+        Cmd::Verify(a) => {
+            let origin = parse_name(&a.origin)?;
+            let report = verify::verify_file(&a.file, &origin, a.ds.as_deref(), now)?;
+            if !cli.quiet || !report.is_ok() {
+                eprint!("{report}");
+            }
+            Ok(if report.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Cmd::Keygen(a) => {
+            let zone = parse_name(&a.zone)?;
+            let alg = keys::parse_algorithm(&a.algorithm)
+                .ok_or_else(|| Error::Usage(format!("unknown algorithm '{}'", a.algorithm)))?;
+            let flags = if a.ksk {
+                keys::FLAGS_KSK
+            } else {
+                keys::FLAGS_ZSK
+            };
+            let (secret, key) = keys::generate(&zone, alg, flags)?;
+            let base = keys::write_bind_files(&a.dir, &key, &secret)?;
+            println!(
+                "{}",
+                base.file_name()
+                    .map(|f| f.to_string_lossy())
+                    .unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn sign(a: SignArgs, now: u64, quiet: bool) -> Result<ExitCode, Error> {
+    let origin = parse_name(&a.origin)?;
+    let keys = a
+        .keys
+        .iter()
+        .map(|p| keys::load_bind(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let timing = match (&a.inception, &a.expiration) {
+        (Some(i), Some(e)) => Timing::Fixed(Window {
+            inception: usage(time::parse_instant(i))? as u32,
+            expiration: usage(time::parse_instant(e))? as u32,
+        }),
+        _ => {
+            let validity = secs(&a.validity, "--validity")?;
+            Timing::Policy {
+                now,
+                inception_offset: secs(&a.inception_offset, "--inception-offset")?,
+                validity,
+                validity_denial: validity,
+                validity_keyset: validity,
+                jitter: secs(&a.jitter, "--jitter")?,
+            }
+        }
+    };
+    let ds_digests = a
+        .ds_digests
+        .iter()
+        .map(|d| {
+            zonesign::ds::parse_digest(d)
+                .ok_or_else(|| Error::Usage(format!("unknown DS digest '{d}'")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let dnskey_ttl = usage(zonesign::duration::parse_ttl(&a.dnskey_ttl))?;
+    let options = Options {
+        denial: stateless::denial_from(a.nsec3, a.opt_out, a.iterations, a.salt.as_deref())?,
+        timing,
+        dnskey_ttl,
+        cds_digests: if a.cds {
+            ds_digests.clone()
+        } else {
+            Vec::new()
+        },
+    };
+    let req = stateless::SignRequest {
+        out: a
+            .out
+            .clone()
+            .unwrap_or_else(|| stateless::default_out(&a.zonefile)),
+        zonefile: a.zonefile,
+        origin,
+        keys,
+        ds_out: a.ds_out,
+        ds_digests,
+        options,
+    };
+    let (zone, signed) = stateless::sign_file(&req)?;
+    if !quiet {
+        for w in &zone.warnings {
+            eprintln!("zonesign: warning: {w}");
+        }
+        eprintln!(
+            "zonesign: signed {} ({} owners, {} signatures) -> {}",
+            zone.apex,
+            signed.nodes.len(),
+            signed.signature_count(),
+            req.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,249 @@
+//! The signing driver: adds DNSKEY (and CDS/CDNSKEY, NSEC3PARAM) at the
+//! apex, builds the denial chain, and signs every authoritative RRset with
+//! the keys of the right role, in parallel.
+
+pub mod rrsig;
+
+use bytes::Bytes;
+use domain::base::iana::{DigestAlgorithm, Rtype};
+use domain::rdata::{Dnskey, Rrsig};
+use rayon::prelude::*;
+
+use crate::denial::{Denial, nsec, nsec3};
+use crate::error::{Error, Result};
+use crate::keys::{Role, SigningKey};
+use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, Zone, canonical_wire, write};
+pub use rrsig::{Timing, Window};
+
+/// A key and what it signs.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyUse<'a> {
+    pub key: &'a SigningKey,
+    pub role: Role,
+}
+
+/// How to sign.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub denial: Denial,
+    pub timing: Timing,
+    pub dnskey_ttl: u32,
+    /// Digests for CDS; CDS and CDNSKEY are published only when non-empty.
+    pub cds_digests: Vec<DigestAlgorithm>,
+}
+
+pub type Signature = Rrsig<Bytes, StoredName>;
+
+/// An owner of the signed zone with its RRsets and their signatures.
+#[derive(Clone, Debug)]
+pub struct SignedNode {
+    pub node: Node,
+    /// (TTL, RRSIG) pairs; the TTL is that of the covered RRset.
+    pub rrsigs: Vec<(u32, Signature)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SignedZone {
+    pub apex: StoredName,
+    pub nodes: Vec<SignedNode>,
+}
+
+impl SignedZone {
+    pub fn signature_count(&self) -> usize {
+        self.nodes.iter().map(|n| n.rrsigs.len()).sum()
+    }
+
+    /// The zone in presentation format, canonical order, one RR per line.
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(self.nodes.len() * 200);
+        let mut lines: Vec<(u16, Box<[u8]>, u32, Rdata)> = Vec::new();
+        for sn in &self.nodes {
+            lines.clear();
+            for set in &sn.node.rrsets {
+                for (d, w) in set.rdata.iter().zip(&set.wire) {
+                    lines.push((set.rtype.to_int(), w.clone(), set.ttl, d.clone()));
+                }
+            }
+            for (ttl, sig) in &sn.rrsigs {
+                let d = Rdata::Rrsig(sig.clone());
+                lines.push((Rtype::RRSIG.to_int(), canonical_wire(&d), *ttl, d));
+            }
+            lines.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+            for (_, _, ttl, d) in &lines {
+                write::record_line(&mut out, &sn.node.owner, *ttl, d);
+            }
+        }
+        out
+    }
+}
+
+/// Signs `zone` with `keys`: KSK/CSK sign DNSKEY, CDS and CDNSKEY; ZSK/CSK
+/// sign everything else authoritative. `extra_dnskeys` are published but
+/// do not sign (for example a successor key before it is active).
+pub fn sign_zone(
+    zone: &Zone,
+    keys: &[KeyUse<'_>],
+    extra_dnskeys: &[Dnskey<Bytes>],
+    opts: &Options,
+) -> Result<SignedZone> {
+    let keyset_signers: Vec<&SigningKey> = keys
+        .iter()
+        .filter(|k| k.role.signs_keyset())
+        .map(|k| k.key)
+        .collect();
+    let zone_signers: Vec<&SigningKey> = keys
+        .iter()
+        .filter(|k| k.role.signs_zone())
+        .map(|k| k.key)
+        .collect();
+    if keyset_signers.is_empty() {
+        return Err(Error::Sign(format!(
+            "{}: no KSK or CSK to sign the DNSKEY RRset",
+            zone.apex
+        )));
+    }
+    if zone_signers.is_empty() {
+        return Err(Error::Sign(format!(
+            "{}: no ZSK or CSK to sign the zone data",
+            zone.apex
+        )));
+    }
+    let mut nodes = zone.nodes.clone();
+    add_apex_records(&mut nodes[0], zone, keys, extra_dnskeys, opts)?;
+
+    let (soa_ttl, minimum) = zone.soa_ttls();
+    let denial_ttl = soa_ttl.min(minimum); // RFC 9077
+    match &opts.denial {
+        Denial::Nsec => {
+            let chain: Vec<usize> = (0..nodes.len())
+                .filter(|&i| crate::denial::in_chain(&nodes[i], false))
+                .collect();
+            for (i, set) in chain.into_iter().zip(nsec::nsec_rrsets(&nodes, denial_ttl)) {
+                nodes[i].rrsets.push(set);
+            }
+        }
+        Denial::Nsec3(params) => {
+            let sets =
+                nsec3::nsec3_rrsets(&nodes, &zone.apex, params, denial_ttl).map_err(Error::Sign)?;
+            nodes.extend(nsec3::nodes_of(sets));
+            nodes
+                .sort_by(|a, b| domain::base::cmp::CanonicalOrd::canonical_cmp(&a.owner, &b.owner));
+        }
+    }
+
+    // One job per (RRset, key); signatures are made in parallel.
+    let mut jobs: Vec<(usize, usize, &SigningKey)> = Vec::new();
+    for (ni, node) in nodes.iter().enumerate() {
+        for (ri, set) in node.rrsets.iter().enumerate() {
+            if !is_signed(node, set.rtype) {
+                continue;
+            }
+            let signers = if node.kind == NodeKind::Apex && is_keyset_type(set.rtype) {
+                &keyset_signers
+            } else {
+                &zone_signers
+            };
+            jobs.extend(signers.iter().map(|k| (ni, ri, *k)));
+        }
+    }
+    let sigs: Vec<Result<Signature>> = jobs
+        .par_iter()
+        .map(|&(ni, ri, key)| {
+            let set = &nodes[ni].rrsets[ri];
+            let window = opts.timing.window(&set.owner, set.rtype);
+            rrsig::sign_rrset(&rrsig::RrsigFields {
+                rrset: set,
+                key,
+                window,
+            })
+        })
+        .collect();
+    let mut signed: Vec<SignedNode> = nodes
+        .into_iter()
+        .map(|node| SignedNode {
+            node,
+            rrsigs: Vec::new(),
+        })
+        .collect();
+    for ((ni, ri, _), sig) in jobs.iter().zip(sigs) {
+        let ttl = signed[*ni].node.rrsets[*ri].ttl;
+        signed[*ni].rrsigs.push((ttl, sig?));
+    }
+    Ok(SignedZone {
+        apex: zone.apex.clone(),
+        nodes: signed,
+    })
+}
+
+/// RRsets signed by KSKs (RFC 7344 s4.1 for CDS/CDNSKEY).
+fn is_keyset_type(t: Rtype) -> bool {
+    matches!(t, Rtype::DNSKEY | Rtype::CDS | Rtype::CDNSKEY)
+}
+
+/// Is this RRset authoritative, hence signed? (RFC 4035 s2.2)
+pub fn is_signed(node: &Node, rtype: Rtype) -> bool {
+    match node.kind {
+        NodeKind::Apex | NodeKind::Authoritative => rtype != Rtype::RRSIG,
+        NodeKind::Delegation => matches!(rtype, Rtype::DS | Rtype::NSEC),
+        NodeKind::Occluded => false,
+    }
+}
+
+fn add_apex_records(
+    apex: &mut Node,
+    zone: &Zone,
+    keys: &[KeyUse<'_>],
+    extra: &[Dnskey<Bytes>],
+    opts: &Options,
+) -> Result<()> {
+    let mut dnskeys: Vec<Rdata> = keys
+        .iter()
+        .map(|k| Rdata::Dnskey(k.key.dnskey.clone()))
+        .collect();
+    dnskeys.extend(extra.iter().cloned().map(Rdata::Dnskey));
+    apex.rrsets.push(Rrset::new(
+        zone.apex.clone(),
+        Rtype::DNSKEY,
+        opts.dnskey_ttl,
+        dnskeys,
+    ));
+    if !opts.cds_digests.is_empty() {
+        let sep: Vec<&SigningKey> = keys
+            .iter()
+            .filter(|k| k.role.signs_keyset())
+            .map(|k| k.key)
+            .collect();
+        let mut cds = Vec::new();
+        let mut cdnskey = Vec::new();
+        for k in &sep {
+            for alg in &opts.cds_digests {
+                if let Some(c) = crate::ds::cds(&zone.apex, &k.dnskey, *alg) {
+                    cds.push(Rdata::Cds(c));
+                }
+            }
+            if let Some(c) = crate::ds::cdnskey(&k.dnskey) {
+                cdnskey.push(Rdata::Cdnskey(c));
+            }
+        }
+        apex.rrsets.push(Rrset::new(
+            zone.apex.clone(),
+            Rtype::CDS,
+            opts.dnskey_ttl,
+            cds,
+        ));
+        apex.rrsets.push(Rrset::new(
+            zone.apex.clone(),
+            Rtype::CDNSKEY,
+            opts.dnskey_ttl,
+            cdnskey,
+        ));
+    }
+    if let Denial::Nsec3(params) = &opts.denial {
+        let p = nsec3::nsec3param(params).map_err(Error::Sign)?;
+        // TTL 0 as BIND writes it: the record is for the primary's use.
+        apex.rrsets
+            .push(Rrset::new(zone.apex.clone(), Rtype::NSEC3PARAM, 0, vec![p]));
+    }
+    apex.rrsets.sort_by_key(|r| r.rtype.to_int());
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! One RRSIG: the RFC 4034 s3.1.8.1 signed data, label count, and the
+//! validity window with a deterministic per-RRset jitter.
+
+use bytes::Bytes;
+use domain::base::Ttl;
+use domain::base::iana::Rtype;
+use domain::base::name::{ToLabelIter, ToName};
+use domain::rdata::Rrsig;
+use domain::rdata::dnssec::Timestamp;
+
+use crate::error::{Error, Result};
+use crate::keys::SigningKey;
+use crate::zone::{Rrset, StoredName};
+
+/// RRSIG labels field: owner labels without the root and a leading `*`
+/// (RFC 4034 s3.1.3).
+pub fn label_count(owner: &StoredName) -> u8 {
+    let mut n = owner.iter_labels().filter(|l| !l.is_root()).count();
+    if owner.first().is_wildcard() {
+        n -= 1;
+    }
+    n as u8
+}
+
+/// The signature validity window of one RRSIG.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub inception: u32,
+    pub expiration: u32,
+}
+
+/// The fields of an RRSIG before the signature is made.
+pub struct RrsigFields<'a> {
+    pub rrset: &'a Rrset,
+    pub key: &'a SigningKey,
+    pub window: Window,
+}
+
+/// Appends the RRSIG RDATA up to (not including) the signature.
+fn compose_prefix(buf: &mut Vec<u8>, f: &RrsigFields<'_>) {
+    buf.extend_from_slice(&f.rrset.rtype.to_int().to_be_bytes());
+    buf.push(f.key.algorithm().to_int());
+    buf.push(label_count(&f.rrset.owner));
+    buf.extend_from_slice(&f.rrset.ttl.to_be_bytes());
+    buf.extend_from_slice(&f.window.expiration.to_be_bytes());
+    buf.extend_from_slice(&f.window.inception.to_be_bytes());
+    buf.extend_from_slice(&f.key.key_tag.to_be_bytes());
+    let _ = f.key.owner.compose_canonical(buf);
+}
+
+/// The RDATA prefix of an existing RRSIG, for verification.
+pub fn prefix_of(sig: &Rrsig<Bytes, StoredName>) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(64);
+    buf.extend_from_slice(&sig.type_covered().to_int().to_be_bytes());
+    buf.push(sig.algorithm().to_int());
+    buf.push(sig.labels());
+    buf.extend_from_slice(&sig.original_ttl().as_secs().to_be_bytes());
+    buf.extend_from_slice(&sig.expiration().into_int().to_be_bytes());
+    buf.extend_from_slice(&sig.inception().into_int().to_be_bytes());
+    buf.extend_from_slice(&sig.key_tag().to_be_bytes());
+    let _ = sig.signer_name().compose_canonical(&mut buf);
+    buf
+}
+
+/// The data an RRSIG signs: its own RDATA prefix, then every RR of the set
+/// in canonical form and order (RFC 4034 s3.1.8.1, s6).
+/// `ttl` is the RRSIG's original TTL.
+pub fn signed_data(buf: &mut Vec<u8>, rrsig_prefix: &[u8], rrset: &Rrset, ttl: u32) {
+    buf.extend_from_slice(rrsig_prefix);
+    let mut owner = Vec::with_capacity(64);
+    let _ = rrset.owner.compose_canonical(&mut owner);
+    for wire in &rrset.wire {
+        buf.extend_from_slice(&owner);
+        buf.extend_from_slice(&rrset.rtype.to_int().to_be_bytes());
+        buf.extend_from_slice(&1u16.to_be_bytes()); // class IN
+        buf.extend_from_slice(&ttl.to_be_bytes());
+        buf.extend_from_slice(&(wire.len() as u16).to_be_bytes());
+        buf.extend_from_slice(wire);
+    }
+}
+
+/// Makes one RRSIG over `rrset` with `key`.
+pub fn sign_rrset(f: &RrsigFields<'_>) -> Result<Rrsig<Bytes, StoredName>> {
+    let mut prefix = Vec::with_capacity(64);
+    compose_prefix(&mut prefix, f);
+    let mut data = Vec::with_capacity(prefix.len() + 64 * f.rrset.wire.len());
+    signed_data(&mut data, &prefix, f.rrset, f.rrset.ttl);
+    let signature = f.key.sign(&data)?;
+    Rrsig::new(
+        f.rrset.rtype,
+        f.key.algorithm(),
+        label_count(&f.rrset.owner),
+        Ttl::from_secs(f.rrset.ttl),
+        Timestamp::from(f.window.expiration),
+        Timestamp::from(f.window.inception),
+        f.key.key_tag,
+        f.key.owner.clone(),
+        Bytes::from(signature),
+    )
+    .map_err(|_| {
+        Error::Sign(format!(
+            "RRSIG over {} {} too long",
+            f.rrset.owner, f.rrset.rtype
+        ))
+    })
+}
+
+/// How signature lifetimes are chosen.
+#[derive(Clone, Copy, Debug)]
+pub enum Timing {
+    /// The same window for every signature (like `ldns-signzone -i -e`).
+    Fixed(Window),
+    /// SPEC §3: inception = now − offset, expiration = now + validity for the
+    /// kind of RRset ± a jitter derived from the RRset.
+    Policy {
+        now: u64,
+        inception_offset: u64,
+        validity: u64,
+        validity_denial: u64,
+        validity_keyset: u64,
+        jitter: u64,
+    },
+}
+
+impl Timing {
+    pub fn window(&self, owner: &StoredName, rtype: Rtype) -> Window {
+        match *self {
+            Timing::Fixed(w) => w,
+            Timing::Policy {
+                now,
+                inception_offset,
+                validity,
+                validity_denial,
+                validity_keyset,
+                jitter,
+            } => {
+                let v = match rtype {
+                    Rtype::NSEC | Rtype::NSEC3 => validity_denial,
+                    Rtype::DNSKEY | Rtype::CDS | Rtype::CDNSKEY => validity_keyset,
+                    _ => validity,
+                };
+                let j = if jitter == 0 {
+                    0
+                } else {
+                    (rrset_hash(owner, rtype) % (2 * jitter + 1)) as i64 - jitter as i64
+                };
+                let exp = (now + v) as i64 + j;
+                Window {
+                    inception: now.saturating_sub(inception_offset) as u32,
+                    expiration: exp.max(0) as u32,
+                }
+            }
+        }
+    }
+}
+
+/// A stable hash of (owner, type), so that a rerun gives the same jitter.
+fn rrset_hash(owner: &StoredName, rtype: Rtype) -> u64 {
+    let mut buf = Vec::with_capacity(64);
+    let _ = owner.compose_canonical(&mut buf);
+    buf.extend_from_slice(&rtype.to_int().to_be_bytes());
+    let d = ring::digest::digest(&ring::digest::SHA256, &buf);
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d.as_ref()[..8]);
+    u64::from_be_bytes(b)
+}

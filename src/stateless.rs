@@ -1,0 +1,136 @@
+//! Stateless signing (`zonesign sign`): keys the user manages, roles taken
+//! from the DNSKEY SEP flag, in the spirit of `ldns-signzone`.
+
+use std::path::{Path, PathBuf};
+
+use domain::base::iana::DigestAlgorithm;
+
+use crate::atomic::write_atomic;
+use crate::denial::Denial;
+use crate::error::{Error, Result};
+use crate::keys::{Role, SigningKey};
+use crate::sign::{self, KeyUse, Options, SignedZone};
+use crate::zone::{Dnssec, StoredName, Zone};
+
+/// Roles from the SEP flag: SEP keys are KSKs and the others ZSKs; when
+/// only one kind is present, those keys sign everything (CSK).
+pub fn roles_from_sep(keys: &[SigningKey]) -> Vec<KeyUse<'_>> {
+    let any_sep = keys.iter().any(SigningKey::is_sep);
+    let any_zsk = keys.iter().any(|k| !k.is_sep());
+    keys.iter()
+        .map(|key| {
+            let role = match (key.is_sep(), any_sep && any_zsk) {
+                (_, false) => Role::Csk,
+                (true, true) => Role::Ksk,
+                (false, true) => Role::Zsk,
+            };
+            KeyUse { key, role }
+        })
+        .collect()
+}
+
+/// What `zonesign sign` was asked to do.
+pub struct SignRequest {
+    pub zonefile: PathBuf,
+    pub origin: StoredName,
+    pub keys: Vec<SigningKey>,
+    pub out: PathBuf,
+    pub ds_out: Option<PathBuf>,
+    pub ds_digests: Vec<DigestAlgorithm>,
+    pub options: Options,
+}
+
+/// Reads, signs and writes; outputs are replaced atomically, so on any
+/// error the previous outputs stay as they were.
+pub fn sign_file(req: &SignRequest) -> Result<(Zone, SignedZone)> {
+    for k in &req.keys {
+        if k.owner != req.origin {
+            return Err(Error::Usage(format!(
+                "key {} belongs to {}, not to {}",
+                k.key_tag, k.owner, req.origin
+            )));
+        }
+    }
+    let zone = Zone::load(&req.zonefile, &req.origin, Dnssec::Strip)?;
+    let uses = roles_from_sep(&req.keys);
+    let signed = sign::sign_zone(&zone, &uses, &[], &req.options)?;
+    let text = signed.to_text();
+    if let Some(ds_out) = &req.ds_out {
+        let ksks: Vec<&SigningKey> = uses
+            .iter()
+            .filter(|u| u.role.signs_keyset())
+            .map(|u| u.key)
+            .collect();
+        write_atomic(
+            ds_out,
+            ds_text(&req.origin, &ksks, &req.ds_digests, req.options.dnskey_ttl).as_bytes(),
+            false,
+        )?;
+    }
+    write_atomic(&req.out, text.as_bytes(), false)?;
+    Ok((zone, signed))
+}
+
+/// The DS RRset for `keys` in presentation format.
+pub fn ds_text(
+    origin: &StoredName,
+    keys: &[&SigningKey],
+    digests: &[DigestAlgorithm],
+    ttl: u32,
+) -> String {
+    let mut out = String::new();
+    for k in keys {
+        for alg in digests {
+            if let Some(ds) = crate::ds::ds(origin, &k.dnskey, *alg) {
+                crate::zone::write::record_line(&mut out, origin, ttl, &crate::zone::Rdata::Ds(ds));
+            }
+        }
+    }
+    out
+}
+
+/// Default output name: `<zonefile>.signed`.
+pub fn default_out(zonefile: &Path) -> PathBuf {
+    let mut s = zonefile.as_os_str().to_owned();
+    s.push(".signed");
+    PathBuf::from(s)
+}
+
+/// Denial from the CLI flags.
+pub fn denial_from(
+    nsec3: bool,
+    opt_out: bool,
+    iterations: u16,
+    salt: Option<&str>,
+) -> Result<Denial> {
+    if !nsec3 {
+        if opt_out {
+            return Err(Error::Usage("--opt-out needs --nsec3".into()));
+        }
+        return Ok(Denial::Nsec);
+    }
+    let salt = match salt {
+        None | Some("-") | Some("") => Vec::new(),
+        Some(hex) => {
+            decode_hex(hex).ok_or_else(|| Error::Usage(format!("--salt '{hex}' is not hex")))?
+        }
+    };
+    if salt.len() > 255 {
+        return Err(Error::Usage("--salt is longer than 255 octets".into()));
+    }
+    Ok(Denial::Nsec3(crate::denial::Nsec3Params {
+        iterations,
+        salt,
+        opt_out,
+    }))
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}

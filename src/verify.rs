@@ -1,0 +1,594 @@
+//! The offline verifier: every RRSIG checked cryptographically (not just one
+//! per RRset, as validators do), signatures only where data is
+//! authoritative, the NSEC or NSEC3 chain with its bitmaps, NSEC3PARAM, the
+//! CDS/CDNSKEY and DS links to the DNSKEY RRset.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::Path;
+
+use bytes::Bytes;
+use domain::base::iana::{Rtype, SecurityAlgorithm};
+use domain::rdata::{Dnskey, Ds};
+use rayon::prelude::*;
+
+use crate::denial::{bitmap_types, in_chain, nsec3};
+use crate::error::{Error, Result};
+use crate::sign::{Signature, is_signed, rrsig};
+use crate::zone::{Dnssec, Node, NodeKind, Rdata, Rrset, StoredName, Zone, reader};
+
+/// The verdict: a list of problems (empty means the zone is good).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub errors: Vec<String>,
+    pub rrsigs_verified: usize,
+    pub rrsets_checked: usize,
+}
+
+impl Report {
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    fn error(&mut self, msg: String) {
+        self.errors.push(msg);
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 50;
+        for e in self.errors.iter().take(SHOWN) {
+            writeln!(f, "error: {e}")?;
+        }
+        if self.errors.len() > SHOWN {
+            writeln!(f, "error: … and {} more", self.errors.len() - SHOWN)?;
+        }
+        writeln!(
+            f,
+            "{}: {} RRsets, {} RRSIGs verified, {} problems",
+            if self.is_ok() { "OK" } else { "FAILED" },
+            self.rrsets_checked,
+            self.rrsigs_verified,
+            self.errors.len()
+        )
+    }
+}
+
+/// Verifies the signed zone in `path` as of `now`; with `ds`, also the link
+/// from those DS records to the DNSKEY RRset.
+pub fn verify_file(path: &Path, apex: &StoredName, ds: Option<&Path>, now: u64) -> Result<Report> {
+    let zone = Zone::load(path, apex, Dnssec::Keep)?;
+    let ds_set = match ds {
+        Some(p) => Some(read_ds(p, apex)?),
+        None => None,
+    };
+    Ok(verify_zone(&zone, ds_set.as_deref(), now))
+}
+
+fn read_ds(path: &Path, apex: &StoredName) -> Result<Vec<Ds<Bytes>>> {
+    let (records, _) = reader::read_file(path, apex)?;
+    let mut out = Vec::new();
+    for r in records {
+        if let Rdata::Ds(ds) = r.record.data()
+            && r.record.owner() == apex
+        {
+            out.push(ds.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Zone {
+            file: path.to_path_buf(),
+            reason: format!("no DS records for {apex}"),
+        });
+    }
+    Ok(out)
+}
+
+/// A DNSKEY usable for verification.
+struct Key {
+    dnskey: Dnskey<Bytes>,
+    tag: u16,
+}
+
+/// Nodes that hold only an NSEC3 (and its RRSIG): the chain, not data.
+fn is_nsec3_node(n: &Node) -> bool {
+    n.has(Rtype::NSEC3)
+        && n.rrsets
+            .iter()
+            .all(|r| matches!(r.rtype, Rtype::NSEC3 | Rtype::RRSIG))
+}
+
+pub fn verify_zone(zone: &Zone, ds: Option<&[Ds<Bytes>]>, now: u64) -> Report {
+    let mut report = Report::default();
+    let apex = &zone.apex;
+    let keys: Vec<Key> = match zone.apex_node().get(Rtype::DNSKEY) {
+        Some(set) => set
+            .rdata
+            .iter()
+            .filter_map(|d| match d {
+                Rdata::Dnskey(k) => Some(Key {
+                    tag: k.key_tag(),
+                    dnskey: k.clone(),
+                }),
+                _ => None,
+            })
+            .collect(),
+        None => {
+            report.error(format!("{apex}: no DNSKEY RRset at the apex"));
+            return report;
+        }
+    };
+    let algorithms: HashSet<SecurityAlgorithm> =
+        keys.iter().map(|k| k.dnskey.algorithm()).collect();
+
+    // Every RRset of every node, with the RRSIGs that cover it.
+    let checks: Vec<(usize, &Rrset, Vec<&Signature>)> = zone
+        .nodes
+        .iter()
+        .enumerate()
+        .flat_map(|(ni, node)| {
+            let sigs: Vec<&Signature> = node
+                .get(Rtype::RRSIG)
+                .map(|s| {
+                    s.rdata
+                        .iter()
+                        .filter_map(|d| {
+                            if let Rdata::Rrsig(r) = d {
+                                Some(r)
+                            } else {
+                                None
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut out = Vec::new();
+            for set in node.rrsets.iter().filter(|s| s.rtype != Rtype::RRSIG) {
+                let covering: Vec<&Signature> = sigs
+                    .iter()
+                    .copied()
+                    .filter(|s| s.type_covered() == set.rtype)
+                    .collect();
+                out.push((ni, set, covering));
+            }
+            out
+        })
+        .collect();
+    for node in &zone.nodes {
+        if let Some(sigs) = node.get(Rtype::RRSIG) {
+            for d in &sigs.rdata {
+                if let Rdata::Rrsig(s) = d
+                    && !node.has(s.type_covered())
+                {
+                    report.error(format!(
+                        "{} RRSIG covers {}, which is not there",
+                        node.owner,
+                        s.type_covered()
+                    ));
+                }
+            }
+        }
+    }
+    let results: Vec<(Vec<String>, usize, Vec<u16>)> = checks
+        .par_iter()
+        .map(|(ni, set, sigs)| {
+            check_rrset(zone, &zone.nodes[*ni], set, sigs, &keys, &algorithms, now)
+        })
+        .collect();
+    let mut dnskey_signers: Vec<u16> = Vec::new();
+    for ((_, set, _), (errors, verified, good_tags)) in checks.iter().zip(results) {
+        report.errors.extend(errors);
+        report.rrsigs_verified += verified;
+        report.rrsets_checked += 1;
+        if set.rtype == Rtype::DNSKEY && set.owner == *apex {
+            dnskey_signers = good_tags;
+        }
+    }
+    check_keyset(zone, &keys, &dnskey_signers, ds, &mut report);
+    check_denial(zone, &mut report);
+    report
+}
+
+/// Checks one RRset: signatures only if authoritative, every RRSIG valid,
+/// every DNSKEY algorithm represented (RFC 6840 s5.11). Returns the errors,
+/// the number of RRSIGs verified and the tags of the keys that signed it.
+fn check_rrset(
+    zone: &Zone,
+    node: &Node,
+    set: &Rrset,
+    sigs: &[&Signature],
+    keys: &[Key],
+    algorithms: &HashSet<SecurityAlgorithm>,
+    now: u64,
+) -> (Vec<String>, usize, Vec<u16>) {
+    let mut errors = Vec::new();
+    let what = format!("{} {}", set.owner, set.rtype);
+    if !is_signed(node, set.rtype) {
+        if !sigs.is_empty() {
+            let why = match node.kind {
+                NodeKind::Occluded => "occluded data or glue",
+                _ => "non-authoritative data at a delegation",
+            };
+            errors.push(format!("{what}: has an RRSIG but is {why}"));
+        }
+        return (errors, 0, Vec::new());
+    }
+    if sigs.is_empty() {
+        errors.push(format!("{what}: no RRSIG"));
+        return (errors, 0, Vec::new());
+    }
+    let mut good_algs = HashSet::new();
+    let mut good_tags = Vec::new();
+    let mut verified = 0;
+    for sig in sigs {
+        match check_rrsig(zone, set, sig, keys, now) {
+            Ok(()) => {
+                verified += 1;
+                good_algs.insert(sig.algorithm());
+                good_tags.push(sig.key_tag());
+            }
+            Err(e) => errors.push(format!(
+                "{what}: RRSIG by key {} ({}): {e}",
+                sig.key_tag(),
+                sig.algorithm()
+            )),
+        }
+    }
+    for alg in algorithms {
+        if !good_algs.contains(alg) && verified > 0 {
+            errors.push(format!(
+                "{what}: no valid RRSIG of algorithm {alg}, which the DNSKEY RRset uses"
+            ));
+        }
+    }
+    (errors, verified, good_tags)
+}
+
+fn check_rrsig(
+    zone: &Zone,
+    set: &Rrset,
+    sig: &Signature,
+    keys: &[Key],
+    now: u64,
+) -> Result<(), String> {
+    if *sig.signer_name() != zone.apex {
+        return Err(format!("signer {} is not the zone", sig.signer_name()));
+    }
+    if sig.labels() != rrsig::label_count(&set.owner) {
+        return Err(format!("labels field {} is wrong", sig.labels()));
+    }
+    if sig.original_ttl().as_secs() != set.ttl {
+        return Err(format!(
+            "original TTL {} differs from the RRset TTL {}",
+            sig.original_ttl().as_secs(),
+            set.ttl
+        ));
+    }
+    let (inc, exp) = (
+        sig.inception().into_int() as u64,
+        sig.expiration().into_int() as u64,
+    );
+    if now < inc {
+        return Err(format!("not valid before {}", crate::time::rfc3339(inc)));
+    }
+    if now > exp {
+        return Err(format!("expired at {}", crate::time::rfc3339(exp)));
+    }
+    let candidates: Vec<&Key> = keys
+        .iter()
+        .filter(|k| k.tag == sig.key_tag() && k.dnskey.algorithm() == sig.algorithm())
+        .collect();
+    if candidates.is_empty() {
+        return Err("no such key in the DNSKEY RRset".into());
+    }
+    let prefix = rrsig::prefix_of(sig);
+    let mut data = Vec::with_capacity(prefix.len() + 64 * set.wire.len());
+    rrsig::signed_data(&mut data, &prefix, set, sig.original_ttl().as_secs());
+    if candidates
+        .iter()
+        .any(|k| verify_signature(&k.dnskey, &data, sig.signature()).is_ok())
+    {
+        Ok(())
+    } else {
+        Err("signature does not verify".into())
+    }
+}
+
+/// Verifies with `ring` (through `domain`), and RSA of any size with `rsa`.
+fn verify_signature(key: &Dnskey<Bytes>, data: &[u8], signature: &[u8]) -> Result<(), ()> {
+    let alg = key.algorithm();
+    if alg == SecurityAlgorithm::RSASHA256 || alg == SecurityAlgorithm::RSASHA512 {
+        use sha2::Digest as _;
+        let (e, n) = domain::crypto::common::rsa_exponent_modulus(key, 0).map_err(|_| ())?;
+        let public = rsa::RsaPublicKey::new(
+            rsa::BigUint::from_bytes_be(&n),
+            rsa::BigUint::from_bytes_be(&e),
+        )
+        .map_err(|_| ())?;
+        let (scheme, hashed) = if alg == SecurityAlgorithm::RSASHA512 {
+            (
+                rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                sha2::Sha512::digest(data).to_vec(),
+            )
+        } else {
+            (
+                rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                sha2::Sha256::digest(data).to_vec(),
+            )
+        };
+        return public.verify(scheme, &hashed, signature).map_err(|_| ());
+    }
+    let public = domain::crypto::common::PublicKey::from_dnskey(key).map_err(|_| ())?;
+    public.verify(data, signature).map_err(|_| ())
+}
+
+/// The DNSKEY RRset must be signed by a SEP key (or, with DS records, by a
+/// key a DS names); every DS, CDS and CDNSKEY must match a DNSKEY.
+fn check_keyset(
+    zone: &Zone,
+    keys: &[Key],
+    signers: &[u16],
+    ds: Option<&[Ds<Bytes>]>,
+    report: &mut Report,
+) {
+    let apex = &zone.apex;
+    let sep_signed = keys
+        .iter()
+        .any(|k| k.dnskey.is_secure_entry_point() && signers.contains(&k.tag));
+    if !sep_signed {
+        report.error(format!(
+            "{apex} DNSKEY: not signed by any key with the SEP flag"
+        ));
+    }
+    if let Some(ds) = ds {
+        for d in ds {
+            let matched: Vec<&Key> = keys
+                .iter()
+                .filter(|k| crate::ds::matches(apex, d, &k.dnskey))
+                .collect();
+            if matched.is_empty() {
+                report.error(format!(
+                    "DS {} {}: matches no DNSKEY of {apex}",
+                    d.key_tag(),
+                    d.algorithm()
+                ));
+            }
+        }
+        let chained = ds.iter().any(|d| {
+            keys.iter()
+                .any(|k| crate::ds::matches(apex, d, &k.dnskey) && signers.contains(&k.tag))
+        });
+        if !chained {
+            report.error(format!(
+                "{apex} DNSKEY: not signed by any key that a DS record names"
+            ));
+        }
+    }
+    let apex_node = zone.apex_node();
+    if let Some(cds) = apex_node.get(Rtype::CDS) {
+        for d in &cds.rdata {
+            if let Rdata::Cds(c) = d {
+                let as_ds = Ds::new(
+                    c.key_tag(),
+                    c.algorithm(),
+                    c.digest_type(),
+                    c.digest().clone(),
+                );
+                let ok = as_ds.is_ok_and(|ds| {
+                    keys.iter()
+                        .any(|k| crate::ds::matches(apex, &ds, &k.dnskey))
+                });
+                // Algorithm 0 is the RFC 8078 delete request.
+                if !ok && c.algorithm().to_int() != 0 {
+                    report.error(format!("CDS {}: matches no DNSKEY", c.key_tag()));
+                }
+            }
+        }
+    }
+    if let Some(cdnskey) = apex_node.get(Rtype::CDNSKEY) {
+        for d in &cdnskey.rdata {
+            if let Rdata::Cdnskey(c) = d {
+                let ok = keys.iter().any(|k| {
+                    k.dnskey.flags() == c.flags()
+                        && k.dnskey.algorithm() == c.algorithm()
+                        && k.dnskey.public_key() == c.public_key()
+                });
+                if !ok && c.algorithm().to_int() != 0 {
+                    report.error("CDNSKEY: matches no DNSKEY".to_string());
+                }
+            }
+        }
+    }
+}
+
+fn check_denial(zone: &Zone, report: &mut Report) {
+    let apex = zone.apex_node();
+    let has_nsec3 = apex.has(Rtype::NSEC3PARAM) || zone.nodes.iter().any(is_nsec3_node);
+    let has_nsec = zone.nodes.iter().any(|n| n.has(Rtype::NSEC));
+    match (has_nsec, has_nsec3) {
+        (false, false) => report.error(format!("{}: no NSEC or NSEC3 chain", zone.apex)),
+        (true, true) => report.error(format!("{}: both NSEC and NSEC3 records", zone.apex)),
+        (true, false) => check_nsec(zone, report),
+        (false, true) => check_nsec3(zone, report),
+    }
+}
+
+fn check_nsec(zone: &Zone, report: &mut Report) {
+    let chain: Vec<&Node> = zone.nodes.iter().filter(|n| in_chain(n, false)).collect();
+    for n in zone
+        .nodes
+        .iter()
+        .filter(|n| !in_chain(n, false) && n.has(Rtype::NSEC))
+    {
+        report.error(format!("{}: NSEC at an occluded name", n.owner));
+    }
+    for (i, node) in chain.iter().enumerate() {
+        let next = &chain[(i + 1) % chain.len()].owner;
+        let Some(set) = node.get(Rtype::NSEC) else {
+            report.error(format!("{}: no NSEC", node.owner));
+            continue;
+        };
+        if set.rdata.len() != 1 {
+            report.error(format!("{}: {} NSEC records", node.owner, set.rdata.len()));
+        }
+        let Some(Rdata::Nsec(nsec)) = set.rdata.first() else {
+            continue;
+        };
+        if nsec.next_name() != next {
+            report.error(format!(
+                "{} NSEC: next name is {}, expected {}",
+                node.owner,
+                nsec.next_name(),
+                next
+            ));
+        }
+        let want = bitmap_types(node, Some(Rtype::NSEC));
+        let got: Vec<Rtype> = nsec.types().iter().collect();
+        if got != want {
+            report.error(format!(
+                "{} NSEC: type bitmap {} differs from the types present {}",
+                node.owner,
+                list(&got),
+                list(&want)
+            ));
+        }
+    }
+}
+
+fn list(types: &[Rtype]) -> String {
+    types
+        .iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn check_nsec3(zone: &Zone, report: &mut Report) {
+    let apex = &zone.apex;
+    let params = match zone
+        .apex_node()
+        .get(Rtype::NSEC3PARAM)
+        .map(|s| &s.rdata[..])
+    {
+        Some([Rdata::Nsec3param(p)]) => p.clone(),
+        Some(_) => {
+            report.error(format!("{apex}: more than one NSEC3PARAM"));
+            return;
+        }
+        None => {
+            report.error(format!("{apex}: NSEC3 records but no NSEC3PARAM"));
+            return;
+        }
+    };
+    if params.flags() != 0 {
+        report.error(format!(
+            "{apex} NSEC3PARAM: flags {} (must be 0, RFC 5155 s4.1.2)",
+            params.flags()
+        ));
+    }
+    let salt = params.salt().as_slice().to_vec();
+    let iterations = params.iterations();
+    // The chain as published: hash → (node index, opt-out flag).
+    let mut published: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut opt_out = false;
+    for (i, n) in zone
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| is_nsec3_node(n))
+    {
+        let Some(Rdata::Nsec3(r)) = n.get(Rtype::NSEC3).and_then(|s| s.rdata.first()) else {
+            continue;
+        };
+        if r.iterations() != iterations
+            || r.salt().as_slice() != salt.as_slice()
+            || r.hash_algorithm() != params.hash_algorithm()
+        {
+            report.error(format!(
+                "{} NSEC3: parameters differ from the NSEC3PARAM",
+                n.owner
+            ));
+        }
+        opt_out |= r.opt_out();
+        let label = n.owner.first().as_slice().to_ascii_lowercase();
+        match domain::utils::base32::decode_hex::<Vec<u8>>(&String::from_utf8_lossy(&label)) {
+            Ok(h) if n.owner.parent().is_some_and(|p| p == *apex) => {
+                published.insert(h, i);
+            }
+            _ => report.error(format!("{}: not a hashed owner name of {apex}", n.owner)),
+        }
+    }
+    let data: Vec<Node> = zone
+        .nodes
+        .iter()
+        .filter(|n| !is_nsec3_node(n))
+        .cloned()
+        .collect();
+    let wanted: HashMap<[u8; 20], Option<usize>> = hashed(&data, apex, &salt, iterations, false);
+    let required = if opt_out {
+        hashed(&data, apex, &salt, iterations, true)
+    } else {
+        wanted.clone()
+    };
+    for (h, idx) in &required {
+        if !published.contains_key(&h[..]) {
+            let name = idx
+                .map(|i| data[i].owner.to_string())
+                .unwrap_or_else(|| "an empty non-terminal".into());
+            report.error(format!("no NSEC3 for {name} ({})", nsec3::base32hex(h)));
+        }
+    }
+    let mut order: Vec<(&Vec<u8>, &usize)> = published.iter().collect();
+    order.sort();
+    for (k, (h, ni)) in order.iter().enumerate() {
+        let node = &zone.nodes[**ni];
+        let Some(Rdata::Nsec3(r)) = node.get(Rtype::NSEC3).and_then(|s| s.rdata.first()) else {
+            continue;
+        };
+        let next = order[(k + 1) % order.len()].0;
+        if r.next_owner().as_slice() != next.as_slice() {
+            report.error(format!(
+                "{} NSEC3: next hashed owner is wrong (chain broken)",
+                node.owner
+            ));
+        }
+        let mut key = [0u8; 20];
+        if h.len() == 20 {
+            key.copy_from_slice(h);
+        }
+        let Some(target) = wanted.get(&key) else {
+            report.error(format!(
+                "{} NSEC3: no name of the zone hashes to it",
+                node.owner
+            ));
+            continue;
+        };
+        let want = match target {
+            Some(i) => bitmap_types(&data[*i], None),
+            None => Vec::new(),
+        };
+        let got: Vec<Rtype> = r.types().iter().collect();
+        if got != want {
+            report.error(format!(
+                "{} NSEC3: type bitmap {} differs from the types present {}",
+                node.owner,
+                list(&got),
+                list(&want)
+            ));
+        }
+    }
+}
+
+fn hashed(
+    data: &[Node],
+    apex: &StoredName,
+    salt: &[u8],
+    iterations: u16,
+    opt_out: bool,
+) -> HashMap<[u8; 20], Option<usize>> {
+    nsec3::chain_names(data, apex, opt_out)
+        .into_iter()
+        .map(|(wire, idx)| (nsec3::hash_wire(&wire, salt, iterations), idx))
+        .collect()
+}

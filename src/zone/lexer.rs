@@ -1,0 +1,245 @@
+//! Splits an RFC 1035 master file into logical lines of tokens.
+//!
+//! A logical line runs across newlines inside parentheses; comments are
+//! dropped; quoted strings and backslash escapes are kept verbatim so that
+//! `domain`'s record parser sees exactly what the file said. Each line keeps
+//! the number of the physical line where it starts, which is the line an
+//! error about that record names.
+
+/// One token, verbatim (escapes and quotes kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub text: Vec<u8>,
+    pub quoted: bool,
+}
+
+impl Token {
+    pub fn as_str_lossy(&self) -> String {
+        String::from_utf8_lossy(&self.text).into_owned()
+    }
+
+    /// Case-insensitive comparison with an ASCII keyword.
+    pub fn is(&self, word: &str) -> bool {
+        !self.quoted && self.text.eq_ignore_ascii_case(word.as_bytes())
+    }
+}
+
+/// A logical line: a record or a directive.
+#[derive(Clone, Debug)]
+pub struct Line {
+    /// 1-based physical line where the logical line starts.
+    pub line: usize,
+    /// The line starts with white space: the owner is the previous one.
+    pub blank_owner: bool,
+    pub tokens: Vec<Token>,
+}
+
+/// A lexical error at a physical line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LexError {
+    pub line: usize,
+    pub reason: String,
+}
+
+pub struct Lexer<'a> {
+    src: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(src: &'a [u8]) -> Self {
+        Lexer {
+            src,
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    fn err(&self, line: usize, reason: impl Into<String>) -> LexError {
+        LexError {
+            line,
+            reason: reason.into(),
+        }
+    }
+
+    /// The next non-empty logical line, or `None` at the end of the input.
+    pub fn next_line(&mut self) -> Result<Option<Line>, LexError> {
+        let mut tokens = Vec::new();
+        let mut depth = 0usize;
+        let mut paren_line = 0;
+        let mut start_line = self.line;
+        let mut blank_owner = false;
+        let mut at_line_start = true;
+        while self.pos < self.src.len() {
+            let c = self.src[self.pos];
+            if at_line_start && tokens.is_empty() && depth == 0 {
+                start_line = self.line;
+                blank_owner = c == b' ' || c == b'\t';
+            }
+            at_line_start = false;
+            match c {
+                b'\n' => {
+                    self.pos += 1;
+                    self.line += 1;
+                    at_line_start = true;
+                    if depth == 0 && !tokens.is_empty() {
+                        return Ok(Some(Line {
+                            line: start_line,
+                            blank_owner,
+                            tokens,
+                        }));
+                    }
+                }
+                b' ' | b'\t' | b'\r' => self.pos += 1,
+                b';' => {
+                    while self.pos < self.src.len() && self.src[self.pos] != b'\n' {
+                        self.pos += 1;
+                    }
+                }
+                b'(' => {
+                    if depth == 0 {
+                        paren_line = self.line;
+                    }
+                    depth += 1;
+                    self.pos += 1;
+                }
+                b')' => {
+                    if depth == 0 {
+                        return Err(self.err(self.line, "unbalanced parentheses: ')' without '('"));
+                    }
+                    depth -= 1;
+                    self.pos += 1;
+                }
+                b'"' => tokens.push(self.quoted()?),
+                _ => tokens.push(self.word()?),
+            }
+        }
+        if depth > 0 {
+            return Err(self.err(
+                paren_line,
+                format!(
+                    "unbalanced parentheses: the file ends (line {}) inside the '(' opened here",
+                    self.line
+                ),
+            ));
+        }
+        if tokens.is_empty() {
+            Ok(None)
+        } else {
+            Ok(Some(Line {
+                line: start_line,
+                blank_owner,
+                tokens,
+            }))
+        }
+    }
+
+    /// Checks the escape starting at `self.pos` (a backslash) and returns its length.
+    fn escape_len(&self) -> Result<usize, LexError> {
+        let rest = &self.src[self.pos + 1..];
+        match rest.first() {
+            None => Err(self.err(self.line, "bad escape: '\\' at the end of the file")),
+            Some(d) if d.is_ascii_digit() => {
+                if rest.len() < 3 || !rest[..3].iter().all(u8::is_ascii_digit) {
+                    return Err(self.err(self.line, "bad escape: \\DDD needs three digits"));
+                }
+                let v = (rest[0] - b'0') as u32 * 100
+                    + (rest[1] - b'0') as u32 * 10
+                    + (rest[2] - b'0') as u32;
+                if v > 255 {
+                    return Err(self.err(
+                        self.line,
+                        format!("bad escape: \\{v} is not an octet value (0-255)"),
+                    ));
+                }
+                Ok(4)
+            }
+            Some(b'\n') => Err(self.err(self.line, "bad escape: '\\' at the end of a line")),
+            Some(_) => Ok(2),
+        }
+    }
+
+    fn word(&mut self) -> Result<Token, LexError> {
+        let start = self.pos;
+        while self.pos < self.src.len() {
+            let c = self.src[self.pos];
+            match c {
+                b' ' | b'\t' | b'\r' | b'\n' | b';' | b'(' | b')' | b'"' => break,
+                b'\\' => self.pos += self.escape_len()?,
+                c if c < 0x20 || c == 0x7f => {
+                    return Err(self.err(
+                        self.line,
+                        format!("invalid character 0x{c:02x} (not a master file?)"),
+                    ));
+                }
+                _ => self.pos += 1,
+            }
+        }
+        Ok(Token {
+            text: self.src[start..self.pos].to_vec(),
+            quoted: false,
+        })
+    }
+
+    fn quoted(&mut self) -> Result<Token, LexError> {
+        let start = self.pos;
+        self.pos += 1;
+        loop {
+            match self.src.get(self.pos) {
+                None | Some(b'\n') => {
+                    return Err(self.err(self.line, "unterminated quoted string"));
+                }
+                Some(b'"') => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(b'\\') => self.pos += self.escape_len()?,
+                Some(_) => self.pos += 1,
+            }
+        }
+        Ok(Token {
+            text: self.src[start..self.pos].to_vec(),
+            quoted: true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(src: &str) -> Vec<(usize, bool, Vec<String>)> {
+        let mut lx = Lexer::new(src.as_bytes());
+        let mut out = Vec::new();
+        while let Some(l) = lx.next_line().unwrap() {
+            out.push((
+                l.line,
+                l.blank_owner,
+                l.tokens.iter().map(Token::as_str_lossy).collect(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn parentheses_comments_quotes() {
+        let got = lines("; c\n@ SOA a b (\n 1 ; x\n 2 )\n  TXT \"a;b\" \\; c\n");
+        assert_eq!(got[0].0, 2);
+        assert_eq!(got[0].2, ["@", "SOA", "a", "b", "1", "2"]);
+        assert_eq!(got[1].0, 5);
+        assert!(got[1].1);
+        assert_eq!(got[1].2, ["TXT", "\"a;b\"", "\\;", "c"]);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let mut lx = Lexer::new(b"a A 1\nb TXT \"open\n");
+        lx.next_line().unwrap();
+        assert_eq!(lx.next_line().unwrap_err().line, 2);
+        let mut lx = Lexer::new(b"a\\256 A 1\n");
+        assert!(lx.next_line().unwrap_err().reason.contains("256"));
+        let mut lx = Lexer::new(b"\n\n@ SOA ( 1\n 2\n");
+        assert_eq!(lx.next_line().unwrap_err().line, 3);
+    }
+}

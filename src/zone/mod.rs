@@ -1,0 +1,357 @@
+//! The zone model: RRsets grouped by owner in canonical order (RFC 4034
+//! s6.1), each owner classified as apex, authoritative, delegation point or
+//! occluded (glue and data below a cut or a DNAME, RFC 4035 s2.2).
+
+pub mod generate;
+pub mod lexer;
+pub mod reader;
+pub mod write;
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use domain::base::cmp::CanonicalOrd;
+use domain::base::iana::Rtype;
+use domain::base::rdata::ComposeRecordData;
+
+pub use reader::{Rdata, Source, SourceRecord, StoredName, StoredRecord};
+
+use crate::error::Result;
+
+/// One RRset: records of one owner and type, deduplicated, in canonical
+/// RDATA order, with their canonical wire form kept for signing.
+#[derive(Clone, Debug)]
+pub struct Rrset {
+    pub owner: StoredName,
+    pub rtype: Rtype,
+    pub ttl: u32,
+    pub rdata: Vec<Rdata>,
+    /// Canonical RDATA wire form (RFC 4034 s6.2), parallel to `rdata`.
+    pub wire: Vec<Box<[u8]>>,
+}
+
+impl Rrset {
+    /// Builds an RRset from data, in canonical order without duplicates.
+    pub fn new(owner: StoredName, rtype: Rtype, ttl: u32, rdata: Vec<Rdata>) -> Rrset {
+        let mut pairs: Vec<(Box<[u8]>, Rdata)> =
+            rdata.into_iter().map(|d| (canonical_wire(&d), d)).collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        let (wire, rdata) = pairs.into_iter().unzip();
+        Rrset {
+            owner,
+            rtype,
+            ttl,
+            rdata,
+            wire,
+        }
+    }
+}
+
+/// What an owner name is to the zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    Apex,
+    /// Authoritative data: signed and chained.
+    Authoritative,
+    /// A zone cut: only DS (and NSEC) are authoritative here.
+    Delegation,
+    /// Below a zone cut or a DNAME: kept, neither signed nor chained.
+    Occluded,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub owner: StoredName,
+    pub kind: NodeKind,
+    /// RRsets in type order.
+    pub rrsets: Vec<Rrset>,
+}
+
+impl Node {
+    pub fn has(&self, rtype: Rtype) -> bool {
+        self.rrsets.iter().any(|r| r.rtype == rtype)
+    }
+
+    pub fn get(&self, rtype: Rtype) -> Option<&Rrset> {
+        self.rrsets.iter().find(|r| r.rtype == rtype)
+    }
+}
+
+/// A parsed and checked zone.
+#[derive(Clone, Debug)]
+pub struct Zone {
+    pub apex: StoredName,
+    /// Owners in canonical order; the apex is first.
+    pub nodes: Vec<Node>,
+    /// Things the operator should know but that do not stop signing.
+    pub warnings: Vec<String>,
+}
+
+/// Types a signer makes itself: stripped from unsigned input.
+fn is_generated(rtype: Rtype, at_apex: bool) -> bool {
+    matches!(rtype, Rtype::RRSIG | Rtype::NSEC | Rtype::NSEC3)
+        || (at_apex
+            && matches!(
+                rtype,
+                Rtype::NSEC3PARAM | Rtype::DNSKEY | Rtype::CDS | Rtype::CDNSKEY
+            ))
+}
+
+/// How to treat DNSSEC records found in the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dnssec {
+    /// Unsigned input for signing: drop them, the signer regenerates them.
+    Strip,
+    /// A signed zone to verify: keep them.
+    Keep,
+}
+
+pub fn canonical_wire(data: &Rdata) -> Box<[u8]> {
+    let mut v = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = data.compose_canonical_rdata(&mut v);
+    v.into_boxed_slice()
+}
+
+impl Zone {
+    /// Reads and checks the zone file at `path`.
+    pub fn load(path: &Path, apex: &StoredName, dnssec: Dnssec) -> Result<Zone> {
+        let (records, source) = reader::read_file(path, apex)?;
+        Zone::from_records(records, &source, apex, dnssec)
+    }
+
+    /// Builds the zone from parsed records, enforcing RFC 1034/1035 rules.
+    pub fn from_records(
+        records: Vec<SourceRecord>,
+        source: &Source,
+        apex: &StoredName,
+        dnssec: Dnssec,
+    ) -> Result<Zone> {
+        check_soa_placement(&records, source, apex)?;
+        let mut warnings = Vec::new();
+        let mut stripped = 0usize;
+        let mut recs: Vec<(SourceRecord, Box<[u8]>)> = Vec::with_capacity(records.len());
+        for r in records {
+            let owner = r.record.owner();
+            if !owner.ends_with(apex) {
+                return Err(source.error(
+                    r.src as usize,
+                    format!("out-of-zone record: {owner} is not in zone {apex}"),
+                ));
+            }
+            if dnssec == Dnssec::Strip && is_generated(r.record.rtype(), owner == apex) {
+                stripped += 1;
+                continue;
+            }
+            let wire = canonical_wire(r.record.data());
+            recs.push((r, wire));
+        }
+        if stripped > 0 {
+            warnings.push(format!(
+                "{stripped} DNSSEC record(s) in the input were dropped and will be regenerated"
+            ));
+        }
+        recs.sort_by(|(a, aw), (b, bw)| {
+            a.record
+                .owner()
+                .canonical_cmp(b.record.owner())
+                .then(a.record.rtype().to_int().cmp(&b.record.rtype().to_int()))
+                .then_with(|| aw.cmp(bw))
+        });
+        let nodes = group(recs, source, &mut warnings)?;
+        let mut zone = Zone {
+            apex: apex.clone(),
+            nodes,
+            warnings,
+        };
+        zone.check(source)?;
+        zone.classify();
+        Ok(zone)
+    }
+
+    pub fn apex_node(&self) -> &Node {
+        &self.nodes[0]
+    }
+
+    /// SOA MINIMUM and SOA TTL, for RFC 9077 denial TTLs.
+    pub fn soa_ttls(&self) -> (u32, u32) {
+        let soa = self.apex_node().get(Rtype::SOA);
+        soa.and_then(|s| match &s.rdata[0] {
+            Rdata::Soa(soa) => Some((s.ttl, soa.minimum().as_secs())),
+            _ => None,
+        })
+        .unwrap_or_default()
+    }
+
+    /// Largest TTL of any authoritative RRset (TTLsig of RFC 7583).
+    pub fn max_ttl(&self) -> u32 {
+        self.nodes
+            .iter()
+            .filter(|n| n.kind != NodeKind::Occluded)
+            .flat_map(|n| n.rrsets.iter().map(|r| r.ttl))
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn check(&self, source: &Source) -> Result<()> {
+        let apex_ok = self.nodes.first().is_some_and(|n| n.owner == self.apex);
+        if !apex_ok || !self.nodes[0].has(Rtype::SOA) {
+            return Err(source.zone_error(format!("no SOA record at the zone apex {}", self.apex)));
+        }
+        if !self.nodes[0].has(Rtype::NS) {
+            return Err(source.zone_error(format!("no NS records at the zone apex {}", self.apex)));
+        }
+        Ok(())
+    }
+
+    /// Marks delegation points and occluded names (below a cut or a DNAME).
+    fn classify(&mut self) {
+        let mut cut: Option<StoredName> = None;
+        for node in &mut self.nodes {
+            if let Some(c) = &cut
+                && node.owner.ends_with(c)
+                && node.owner != *c
+            {
+                node.kind = NodeKind::Occluded;
+                continue;
+            }
+            cut = None;
+            node.kind = if node.owner == self.apex {
+                NodeKind::Apex
+            } else if node.has(Rtype::NS) {
+                cut = Some(node.owner.clone());
+                NodeKind::Delegation
+            } else {
+                NodeKind::Authoritative
+            };
+            if node.has(Rtype::DNAME) {
+                cut = Some(node.owner.clone());
+            }
+        }
+    }
+}
+
+/// Groups sorted records into nodes and RRsets, merging duplicates and
+/// harmonising TTLs, and applies the per-owner rules (SOA, CNAME).
+fn group(
+    recs: Vec<(SourceRecord, Box<[u8]>)>,
+    source: &Source,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Node>> {
+    let mut nodes: Vec<Node> = Vec::new();
+    // Per RRset: the source index that set its TTL (the earliest in the file).
+    let mut ttl_src: u32 = 0;
+    let mut first_src: Vec<u32> = Vec::new();
+    for (r, wire) in recs {
+        let rec = r.record;
+        let same_owner = nodes
+            .last()
+            .is_some_and(|n| n.owner.canonical_cmp(rec.owner()) == Ordering::Equal);
+        if !same_owner {
+            nodes.push(Node {
+                owner: rec.owner().clone(),
+                kind: NodeKind::Authoritative,
+                rrsets: Vec::new(),
+            });
+            first_src.clear();
+        }
+        let Some(node) = nodes.last_mut() else {
+            continue;
+        };
+        let rtype = rec.rtype();
+        let ttl = rec.ttl().as_secs();
+        match node.rrsets.last_mut() {
+            Some(set) if set.rtype == rtype => {
+                if set.wire.last().is_some_and(|w| **w == *wire) {
+                    continue; // duplicate RR (perhaps in another case)
+                }
+                if set.ttl != ttl {
+                    let keep = if r.src < ttl_src { ttl } else { set.ttl };
+                    warnings.push(format!(
+                        "{}: {} {} has records with TTLs {} and {}; all set to {}",
+                        source
+                            .error(r.src as usize, "")
+                            .to_string()
+                            .trim_end_matches(": "),
+                        rec.owner(),
+                        rtype,
+                        set.ttl,
+                        ttl,
+                        keep
+                    ));
+                    if r.src < ttl_src {
+                        ttl_src = r.src;
+                    }
+                    set.ttl = keep;
+                }
+                if rtype == Rtype::CNAME {
+                    return Err(source.error(
+                        r.src as usize,
+                        format!("{}: more than one CNAME record", rec.owner()),
+                    ));
+                }
+                set.rdata.push(rec.data().clone());
+                set.wire.push(wire);
+            }
+            _ => {
+                ttl_src = r.src;
+                first_src.push(r.src);
+                node.rrsets.push(Rrset {
+                    owner: rec.owner().clone(),
+                    rtype,
+                    ttl,
+                    rdata: vec![rec.data().clone()],
+                    wire: vec![wire],
+                });
+            }
+        }
+        check_node_rules(node, &first_src, source)?;
+    }
+    Ok(nodes)
+}
+
+/// Types that may stand beside a CNAME (RFC 4035 s2.5).
+fn cname_compatible(rtype: Rtype) -> bool {
+    matches!(
+        rtype,
+        Rtype::CNAME | Rtype::RRSIG | Rtype::NSEC | Rtype::KEY
+    )
+}
+
+fn check_node_rules(node: &Node, first_src: &[u32], source: &Source) -> Result<()> {
+    let has_cname = node.has(Rtype::CNAME);
+    if has_cname && node.rrsets.iter().any(|r| !cname_compatible(r.rtype)) {
+        // Name the record that appears later in the file.
+        let src = first_src.iter().copied().max().unwrap_or(0);
+        return Err(source.error(
+            src as usize,
+            format!("{}: CNAME and other data", node.owner),
+        ));
+    }
+    Ok(())
+}
+
+/// Rejects an SOA record anywhere but at the apex.
+fn check_soa_placement(records: &[SourceRecord], source: &Source, apex: &StoredName) -> Result<()> {
+    let mut seen = false;
+    for r in records {
+        if r.record.rtype() != Rtype::SOA {
+            continue;
+        }
+        if r.record.owner() != apex {
+            return Err(source.error(
+                r.src as usize,
+                format!(
+                    "SOA record not at the top of the zone ({})",
+                    r.record.owner()
+                ),
+            ));
+        }
+        if seen {
+            return Err(source.error(r.src as usize, format!("{apex}: more than one SOA record")));
+        }
+        seen = true;
+    }
+    Ok(())
+}

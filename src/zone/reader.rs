@@ -1,0 +1,441 @@
+//! Reads master files into records.
+//!
+//! `domain`'s scanner parses record data well but lacks TTL units,
+//! `$GENERATE`, file-relative `$INCLUDE` that carries the TTL, and names the
+//! line after a bad record. So our own lexer handles the file structure and
+//! writes every record as one normalised line (absolute owner, numeric TTL,
+//! class IN) into a buffer that `domain` then parses; the n-th record parsed
+//! is the n-th line we wrote, so every error maps back to its source line.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use bytes::Bytes;
+use domain::base::iana::{Class, Rtype};
+use domain::base::name::FlattenInto;
+use domain::base::rdata::ParseRecordData;
+use domain::base::{Name, Record};
+use domain::rdata::ZoneRecordData;
+use domain::zonefile::inplace::{Entry, Zonefile};
+use octseq::Parser;
+
+use super::generate;
+use super::lexer::{Lexer, Line, Token};
+use crate::duration::parse_ttl;
+use crate::error::{Error, Result};
+
+pub type StoredName = Name<Bytes>;
+pub type Rdata = ZoneRecordData<Bytes, StoredName>;
+pub type StoredRecord = Record<StoredName, Rdata>;
+
+/// Where each record came from, for error messages.
+#[derive(Clone, Debug, Default)]
+pub struct Source {
+    files: Vec<PathBuf>,
+    /// Per record: (index into `files`, 1-based line).
+    lines: Vec<(u32, u32)>,
+}
+
+impl Source {
+    /// An error about the record with index `rec`.
+    pub fn error(&self, rec: usize, reason: impl Into<String>) -> Error {
+        match self.lines.get(rec) {
+            Some(&(f, line)) => Error::ZoneLine {
+                file: self.files[f as usize].clone(),
+                line: line as usize,
+                reason: reason.into(),
+            },
+            None => self.zone_error(reason),
+        }
+    }
+
+    /// An error about the zone as a whole, named by its main file.
+    pub fn zone_error(&self, reason: impl Into<String>) -> Error {
+        Error::Zone {
+            file: self.files.first().cloned().unwrap_or_default(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn main_file(&self) -> &Path {
+        self.files
+            .first()
+            .map(PathBuf::as_path)
+            .unwrap_or(Path::new(""))
+    }
+}
+
+/// A record with the index of its source position.
+#[derive(Clone, Debug)]
+pub struct SourceRecord {
+    pub record: StoredRecord,
+    pub src: u32,
+}
+
+/// Reads the zone file at `path` with `origin` as the initial `$ORIGIN`.
+pub fn read_file(path: &Path, origin: &StoredName) -> Result<(Vec<SourceRecord>, Source)> {
+    let mut n = Normalizer::default();
+    n.file(path, &origin_text(origin), 0, None)?;
+    n.finish()
+}
+
+/// Reads zone text held in memory; `name` is used in error messages.
+pub fn read_str(
+    text: &str,
+    name: &Path,
+    origin: &StoredName,
+) -> Result<(Vec<SourceRecord>, Source)> {
+    let mut n = Normalizer::default();
+    n.text(text.as_bytes(), name, &origin_text(origin), 0)?;
+    n.finish()
+}
+
+fn origin_text(origin: &StoredName) -> String {
+    let s = origin.to_string();
+    if s.ends_with('.') { s } else { format!("{s}.") }
+}
+
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+#[derive(Default)]
+struct Normalizer {
+    out: Vec<u8>,
+    source: Source,
+    emitted_origin: Option<String>,
+    /// `$TTL` in force; like BIND, a `$TTL` inside an included file stays.
+    default_ttl: Option<u32>,
+    /// The last TTL written explicitly (RFC 1035 s5.1 default).
+    last_ttl: Option<u32>,
+}
+
+/// Per-file state: origin and previous owner do not leak out of `$INCLUDE`.
+struct FileCtx {
+    file: u32,
+    origin: String,
+    last_owner: Option<Vec<u8>>,
+}
+
+impl Normalizer {
+    fn file(
+        &mut self,
+        path: &Path,
+        origin: &str,
+        depth: usize,
+        from: Option<(u32, usize)>,
+    ) -> Result<()> {
+        let data = std::fs::read(path).map_err(|e| match from {
+            Some((f, line)) => Error::ZoneLine {
+                file: self.source.files[f as usize].clone(),
+                line,
+                reason: format!("$INCLUDE {}: {e}", path.display()),
+            },
+            None => Error::io(path, e),
+        })?;
+        self.text(&data, path, origin, depth)
+    }
+
+    fn text(&mut self, data: &[u8], path: &Path, origin: &str, depth: usize) -> Result<()> {
+        let file = self.source.files.len() as u32;
+        self.source.files.push(path.to_path_buf());
+        let mut ctx = FileCtx {
+            file,
+            origin: origin.to_string(),
+            last_owner: None,
+        };
+        let err = |line: usize, reason: String| Error::ZoneLine {
+            file: path.to_path_buf(),
+            line,
+            reason,
+        };
+        let mut lexer = Lexer::new(data);
+        loop {
+            let line = match lexer.next_line() {
+                Ok(Some(line)) => line,
+                Ok(None) => break,
+                Err(e) => return Err(err(e.line, e.reason)),
+            };
+            let directive = !line.blank_owner && line.tokens[0].text.first() == Some(&b'$');
+            let result = if directive {
+                self.directive(&line, &mut ctx, path, depth)
+            } else {
+                self.record(&line.tokens, line.blank_owner, line.line, &mut ctx)
+            };
+            result.map_err(|reason| match reason {
+                LineError::Reason(r) => err(line.line, r),
+                LineError::Nested(e) => e,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn directive(
+        &mut self,
+        line: &Line,
+        ctx: &mut FileCtx,
+        path: &Path,
+        depth: usize,
+    ) -> Result<(), LineError> {
+        let t = &line.tokens;
+        let arg = |i: usize, what: &str| {
+            t.get(i)
+                .map(Token::as_str_lossy)
+                .ok_or_else(|| LineError::Reason(format!("{} needs {what}", t[0].as_str_lossy())))
+        };
+        if t[0].is("$ORIGIN") {
+            ctx.origin = absolute(&arg(1, "a domain name")?, &ctx.origin)?;
+        } else if t[0].is("$TTL") {
+            let v = arg(1, "a TTL")?;
+            self.default_ttl = Some(parse_ttl(&v).map_err(|e| format!("bad $TTL: {e}"))?);
+        } else if t[0].is("$INCLUDE") {
+            if depth >= MAX_INCLUDE_DEPTH {
+                return Err(
+                    format!("$INCLUDE nested deeper than {MAX_INCLUDE_DEPTH} (a loop?)").into(),
+                );
+            }
+            let file = arg(1, "a file name")?;
+            let origin = match t.get(2) {
+                Some(o) => absolute(&o.as_str_lossy(), &ctx.origin)?,
+                None => ctx.origin.clone(),
+            };
+            let base = path.parent().unwrap_or(Path::new("."));
+            let child = base.join(file.trim_matches('"'));
+            self.file(&child, &origin, depth + 1, Some((ctx.file, line.line)))
+                .map_err(LineError::Nested)?;
+        } else if t[0].is("$GENERATE") {
+            self.generate(line, ctx)?;
+        } else {
+            return Err(format!("unknown directive '{}'", t[0].as_str_lossy()).into());
+        }
+        Ok(())
+    }
+
+    fn generate(&mut self, line: &Line, ctx: &mut FileCtx) -> Result<(), LineError> {
+        let t = &line.tokens;
+        if t.len() < 5 {
+            return Err("$GENERATE needs: range lhs [ttl] [class] type rhs"
+                .to_string()
+                .into());
+        }
+        let range = generate::parse_range(&t[1].as_str_lossy())?;
+        for v in range.values() {
+            let tokens = t[2..]
+                .iter()
+                .map(|tok| {
+                    Ok(Token {
+                        text: generate::substitute(&tok.text, v)?,
+                        quoted: tok.quoted,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            self.record(&tokens, false, line.line, ctx)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one record as a normalised line.
+    fn record(
+        &mut self,
+        t: &[Token],
+        blank_owner: bool,
+        line: usize,
+        ctx: &mut FileCtx,
+    ) -> Result<(), LineError> {
+        let mut i = 0;
+        let owner = if blank_owner {
+            ctx.last_owner
+                .clone()
+                .ok_or("no owner name and no previous record to take it from")?
+        } else {
+            i = 1;
+            absolute_bytes(&t[0].text, &ctx.origin)?
+        };
+        let mut ttl = None;
+        let mut class_seen = false;
+        while let Some(tok) = t.get(i) {
+            if tok.text.first().is_some_and(u8::is_ascii_digit) && ttl.is_none() {
+                let s = tok.as_str_lossy();
+                ttl = Some(parse_ttl(&s).map_err(|e| format!("bad TTL: {e}"))?);
+            } else if !class_seen && is_class(tok) {
+                if !tok.is("IN") && !tok.is("CLASS1") {
+                    return Err(
+                        format!("class {} is not supported (only IN)", tok.as_str_lossy()).into(),
+                    );
+                }
+                class_seen = true;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        let rtype = t.get(i).ok_or("record has no type")?;
+        let ttl = match ttl {
+            Some(v) => {
+                self.last_ttl = Some(v);
+                v
+            }
+            None => self.default_ttl.or(self.last_ttl).ok_or(
+                "no TTL: the record has none, and no $TTL or earlier TTL is in force (RFC 2308 s4)",
+            )?,
+        };
+        if self.emitted_origin.as_deref() != Some(ctx.origin.as_str()) {
+            self.out.extend_from_slice(b"$ORIGIN ");
+            self.out.extend_from_slice(ctx.origin.as_bytes());
+            self.out.push(b'\n');
+            self.emitted_origin = Some(ctx.origin.clone());
+        }
+        self.out.extend_from_slice(&owner);
+        self.out.extend_from_slice(format!(" {ttl} IN ").as_bytes());
+        self.out.extend_from_slice(&rtype.text);
+        let is_soa = rtype.is("SOA");
+        for (k, tok) in t[i + 1..].iter().enumerate() {
+            self.out.push(b' ');
+            // SOA timers may use TTL units (`2h`); domain wants numbers.
+            if is_soa && (3..7).contains(&k) && tok.text.iter().any(u8::is_ascii_alphabetic) {
+                let v = crate::duration::Duration::parse(&tok.as_str_lossy())
+                    .ok()
+                    .filter(|d| d.0 <= u32::MAX as u64)
+                    .ok_or_else(|| format!("bad SOA timer '{}'", tok.as_str_lossy()))?;
+                self.out.extend_from_slice(v.0.to_string().as_bytes());
+            } else {
+                self.out.extend_from_slice(&tok.text);
+            }
+        }
+        self.out.push(b'\n');
+        self.source.lines.push((ctx.file, line as u32));
+        ctx.last_owner = Some(owner);
+        Ok(())
+    }
+
+    /// Parses the normalised buffer with `domain`.
+    fn finish(self) -> Result<(Vec<SourceRecord>, Source)> {
+        let Normalizer { out, source, .. } = self;
+        let mut zf = Zonefile::with_capacity(out.len());
+        zf.extend_from_slice(&out);
+        zf.set_default_class(Class::IN);
+        zf.set_origin(Name::root_bytes());
+        let mut records = Vec::with_capacity(source.lines.len());
+        loop {
+            let idx = records.len();
+            match zf.next_entry() {
+                Ok(None) => break,
+                Ok(Some(Entry::Record(rec))) => {
+                    let rec: StoredRecord = rec
+                        .try_flatten_into()
+                        .map_err(|_| source.error(idx, "name too long"))?;
+                    let rec = typed(rec).map_err(|e| source.error(idx, e))?;
+                    records.push(SourceRecord {
+                        record: rec,
+                        src: idx as u32,
+                    });
+                }
+                Ok(Some(Entry::Include { .. })) => {
+                    return Err(source.error(idx, "unexpected $INCLUDE"));
+                }
+                Err(e) => {
+                    // domain prefixes "line:col: "; the line is ours, not the user's.
+                    let msg = e.to_string();
+                    let reason = match msg.splitn(3, ':').collect::<Vec<_>>()[..] {
+                        [l, c, rest] if l.parse::<u64>().is_ok() && c.parse::<u64>().is_ok() => {
+                            rest.trim().to_string()
+                        }
+                        _ => msg.clone(),
+                    };
+                    return Err(source.error(idx, reason));
+                }
+            }
+        }
+        Ok((records, source))
+    }
+}
+
+enum LineError {
+    Reason(String),
+    Nested(Error),
+}
+
+impl From<String> for LineError {
+    fn from(s: String) -> Self {
+        LineError::Reason(s)
+    }
+}
+
+impl From<&str> for LineError {
+    fn from(s: &str) -> Self {
+        LineError::Reason(s.to_string())
+    }
+}
+
+fn is_class(tok: &Token) -> bool {
+    ["IN", "CH", "CS", "HS", "ANY", "NONE"]
+        .iter()
+        .any(|c| tok.is(c))
+        || (!tok.quoted
+            && tok.text.len() > 5
+            && tok.text[..5].eq_ignore_ascii_case(b"CLASS")
+            && tok.text[5..].iter().all(u8::is_ascii_digit))
+}
+
+/// Makes a (possibly relative) name in master-file text absolute.
+fn absolute_bytes(name: &[u8], origin: &str) -> Result<Vec<u8>, String> {
+    if name == b"@" {
+        return Ok(origin.as_bytes().to_vec());
+    }
+    if ends_with_unescaped_dot(name) {
+        return Ok(name.to_vec());
+    }
+    let mut v = name.to_vec();
+    if origin != "." {
+        v.push(b'.');
+    }
+    v.extend_from_slice(origin.as_bytes());
+    Ok(v)
+}
+
+fn absolute(name: &str, origin: &str) -> Result<String, String> {
+    let abs = String::from_utf8_lossy(&absolute_bytes(name.as_bytes(), origin)?).into_owned();
+    Name::<Vec<u8>>::from_str(&abs).map_err(|e| format!("bad domain name '{name}': {e}"))?;
+    Ok(abs)
+}
+
+fn ends_with_unescaped_dot(name: &[u8]) -> bool {
+    if name.last() != Some(&b'.') {
+        return false;
+    }
+    let backslashes = name[..name.len() - 1]
+        .iter()
+        .rev()
+        .take_while(|&&c| c == b'\\')
+        .count();
+    backslashes % 2 == 0
+}
+
+/// RFC 3597 `\#` data of a type we know is turned into its typed form, so
+/// that names in it are canonicalised when signing (a `domain` pitfall).
+fn typed(rec: StoredRecord) -> Result<StoredRecord, String> {
+    let ZoneRecordData::Unknown(u) = rec.data() else {
+        return Ok(rec);
+    };
+    let rtype: Rtype = u.rtype();
+    let bytes: Bytes = Bytes::copy_from_slice(u.data().as_ref());
+    let mut parser = Parser::from_ref(&bytes);
+    let parsed =
+        ZoneRecordData::<Bytes, domain::base::ParsedName<Bytes>>::parse_rdata(rtype, &mut parser)
+            .map_err(|e| format!("{rtype} data in \\# form is not valid {rtype} data: {e}"))?;
+    match parsed {
+        Some(ZoneRecordData::Unknown(_)) | None => Ok(rec),
+        Some(data) => {
+            if parser.remaining() != 0 {
+                return Err(format!("{rtype} data in \\# form has trailing octets"));
+            }
+            let data: Rdata = data
+                .try_flatten_into()
+                .map_err(|_| format!("bad {rtype} data in \\# form"))?;
+            Ok(Record::new(
+                rec.owner().clone(),
+                rec.class(),
+                rec.ttl(),
+                data,
+            ))
+        }
+    }
+}
