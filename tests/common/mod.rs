@@ -49,3 +49,62 @@ pub fn have(tool: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// The zonesign binary built for these tests.
+pub fn zonesign() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_zonesign"))
+}
+
+/// Runs a command and returns (success, stdout + stderr).
+pub fn run(cmd: &mut std::process::Command) -> (bool, String) {
+    let out = cmd.output().expect("command runs");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// Generates a key with `zonesign keygen` in `dir`; returns its base path.
+pub fn keygen(dir: &Path, zone: &str, alg: &str, ksk: bool) -> PathBuf {
+    let mut cmd = zonesign();
+    cmd.args(["keygen", zone, "--algorithm", alg, "--dir"])
+        .arg(dir);
+    if ksk {
+        cmd.arg("--ksk");
+    }
+    let (ok, out) = run(&mut cmd);
+    assert!(ok, "keygen failed: {out}");
+    dir.join(out.trim())
+}
+
+/// The independent validators must be installed: the tests never skip them.
+pub fn require_validators() {
+    for tool in [
+        "ldns-verify-zone",
+        "dnssec-verify",
+        "kzonecheck",
+        "named-checkzone",
+        "named-compilezone",
+    ] {
+        assert!(
+            have(tool),
+            "{tool} is not installed: run .ci/run or apt-get install ldnsutils bind9-utils knot-dnssecutils"
+        );
+    }
+}
+
+/// ../shared/corpus/oracle/verify-signed-zone; returns (passed, report).
+pub fn oracle_verify(zone: &Path, origin: &str, ds: Option<&Path>) -> (bool, String) {
+    let mut cmd = std::process::Command::new(corpus().join("oracle/verify-signed-zone"));
+    cmd.arg(zone).arg(origin);
+    if let Some(ds) = ds {
+        cmd.arg(ds);
+    }
+    run(&mut cmd)
+}
+
+/// ../shared/corpus/oracle/compare-content UNSIGNED SIGNED ORIGIN.
+pub fn oracle_compare(unsigned: &Path, signed: &Path, origin: &str) -> (bool, String) {
+    let mut cmd = std::process::Command::new(corpus().join("oracle/compare-content"));
+    cmd.arg(unsigned).arg(signed).arg(origin);
+    run(&mut cmd)
+}
