@@ -67,7 +67,7 @@ pub fn verify_file(path: &Path, apex: &StoredName, ds: Option<&Path>, now: u64) 
 }
 
 fn read_ds(path: &Path, apex: &StoredName) -> Result<Vec<Ds<Bytes>>> {
-    let (records, _) = reader::read_file(path, apex)?;
+    let (records, _) = reader::read_file_default_ttl(path, apex, 3600)?;
     let mut out = Vec::new();
     for r in records {
         if let Rdata::Ds(ds) = r.record.data()
@@ -293,6 +293,14 @@ fn check_rrsig(
     } else {
         Err("signature does not verify".into())
     }
+}
+
+/// Does `sig` verify over `set` with `key`? (No time or field checks.)
+pub fn signature_verifies(set: &Rrset, sig: &Signature, key: &Dnskey<Bytes>) -> bool {
+    let prefix = rrsig::prefix_of(sig);
+    let mut data = Vec::new();
+    rrsig::signed_data(&mut data, &prefix, set, sig.original_ttl().as_secs());
+    verify_signature(key, &data, sig.signature()).is_ok()
 }
 
 /// Verifies with `ring` (through `domain`), and RSA of any size with `rsa`.

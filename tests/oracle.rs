@@ -8,16 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-/// Zones with types `domain` 0.12.3 cannot read in presentation form; they
-/// are the subject of the remaining work on issue 2 and are checked to be
-/// refused with a clear error instead.
-const NOT_YET: &[&str] = &[
-    "all-types.example.zone",
-    "all-types-common.example.zone",
-    "all-types-legacy.example.zone",
-    "modern.example.zone",
-];
-
 const ALGORITHMS: &[&str] = &["ECDSAP256SHA256", "ECDSAP384SHA384", "ED25519"];
 const MODES: &[(&str, &[&str])] = &[
     ("nsec", &[]),

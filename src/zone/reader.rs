@@ -79,6 +79,21 @@ pub fn read_file(path: &Path, origin: &StoredName) -> Result<(Vec<SourceRecord>,
     n.finish()
 }
 
+/// Reads a file of records that may carry no TTL (DS files, key files);
+/// such records get `default_ttl`.
+pub fn read_file_default_ttl(
+    path: &Path,
+    origin: &StoredName,
+    default_ttl: u32,
+) -> Result<(Vec<SourceRecord>, Source)> {
+    let mut n = Normalizer {
+        default_ttl: Some(default_ttl),
+        ..Normalizer::default()
+    };
+    n.file(path, &origin_text(origin), 0, None)?;
+    n.finish()
+}
+
 /// Reads zone text held in memory; `name` is used in error messages.
 pub fn read_str(
     text: &str,

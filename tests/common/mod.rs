@@ -50,6 +50,16 @@ pub fn have(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Corpus zones with types `domain` 0.12.3 cannot read in presentation
+/// form; they are the remaining work on issue 2 and are checked to be
+/// refused with a clear error instead.
+pub const NOT_YET: &[&str] = &[
+    "all-types.example.zone",
+    "all-types-common.example.zone",
+    "all-types-legacy.example.zone",
+    "modern.example.zone",
+];
+
 /// The zonesign binary built for these tests.
 pub fn zonesign() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_zonesign"))

@@ -1,0 +1,119 @@
+//! The command line as a pipeline step sees it: exit codes, errors that name
+//! file and line, previous outputs left intact, and a 100k-name zone.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn bad_zone_fails_with_file_line_and_keeps_previous_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ksk = keygen(d, "bad.example.", "ED25519", true);
+    let good = d.join("good.zone");
+    std::fs::write(
+        &good,
+        "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n",
+    )
+    .unwrap();
+    let out = d.join("out.signed");
+    let sign = |zone: &std::path::Path| {
+        let mut c = zonesign();
+        c.arg("sign")
+            .arg(zone)
+            .args(["--origin", "bad.example"])
+            .arg("--key")
+            .arg(&ksk)
+            .arg("--out")
+            .arg(&out);
+        c.output().unwrap()
+    };
+    assert!(sign(&good).status.success());
+    let before = std::fs::read(&out).unwrap();
+    let bad = corpus().join("zones-bad/syntax-error-line7.zone");
+    let o = sign(&bad);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("syntax-error-line7.zone:7:"), "{err}");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "previous output changed"
+    );
+    let leftovers = std::fs::read_dir(d).unwrap().filter(|e| {
+        e.as_ref()
+            .is_ok_and(|e| e.file_name().to_string_lossy().starts_with(".zonesign-"))
+    });
+    assert_eq!(leftovers.count(), 0, "temporary file left behind");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let o = zonesign()
+        .args([
+            "sign",
+            "x.zone",
+            "--origin",
+            "x",
+            "--key",
+            "/nonexistent/Kx.+013+00001",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = zonesign().args(["verify"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// A 100k-name enterprise zone from ../shared/bench/genzone.py signs with
+/// NSEC3 and passes our verifier (release build: a few seconds).
+#[test]
+fn large_zone_signs_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let zone = d.join("big.zone");
+    let out = std::process::Command::new("python3")
+        .arg(bench_dir().join("genzone.py"))
+        .args([
+            "--kind",
+            "enterprise",
+            "--names",
+            "100000",
+            "--seed",
+            "7",
+            "--origin",
+            "big.example.",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&zone, &out.stdout).unwrap();
+    let ksk = keygen(d, "big.example.", "ECDSAP256SHA256", true);
+    let zsk = keygen(d, "big.example.", "ECDSAP256SHA256", false);
+    let signed = d.join("big.signed");
+    let (ok, text) = run(zonesign()
+        .arg("sign")
+        .arg(&zone)
+        .args(["--origin", "big.example", "--nsec3", "--key"])
+        .arg(&ksk)
+        .arg("--key")
+        .arg(&zsk)
+        .arg("--out")
+        .arg(&signed));
+    assert!(ok, "{text}");
+    let (ok, text) = run(zonesign()
+        .arg("verify")
+        .arg(&signed)
+        .args(["--origin", "big.example"]));
+    assert!(ok, "{text}");
+    let rrsigs: usize = text
+        .split(" RRSIGs verified")
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(rrsigs > 200_000, "{text}");
+}

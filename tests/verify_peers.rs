@@ -1,0 +1,262 @@
+//! Zones signed by dnssec-signzone and ldns-signzone pass `zonesign verify`,
+//! and broken variants of them fail it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+const ORIGIN: &str = "delegations.example.";
+/// An authoritative name with an A RRset.
+const NS1: &str = "ns1.delegations.example.";
+
+fn zone() -> PathBuf {
+    corpus().join("zones/delegations.example.zone")
+}
+
+/// Signs with BIND's dnssec-signzone (one record per line, `-O full`).
+fn bind_signed(dir: &Path, nsec3: bool) -> PathBuf {
+    for ksk in [true, false] {
+        let mut cmd = Command::new("dnssec-keygen");
+        cmd.current_dir(dir).args(["-q", "-a", "ECDSAP256SHA256"]);
+        if ksk {
+            cmd.args(["-f", "KSK"]);
+        }
+        let (ok, out) = run(cmd.arg(ORIGIN));
+        assert!(ok, "dnssec-keygen: {out}");
+    }
+    let input = dir.join("in.zone");
+    let mut text = std::fs::read_to_string(zone()).unwrap();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "key") {
+            text.push_str(&std::fs::read_to_string(e.path()).unwrap());
+        }
+    }
+    std::fs::write(&input, text).unwrap();
+    let out = dir.join("bind.signed");
+    let mut cmd = Command::new("dnssec-signzone");
+    cmd.current_dir(dir)
+        .args(["-O", "full", "-o", ORIGIN, "-f"])
+        .arg(&out);
+    if nsec3 {
+        cmd.args(["-3", "-"]);
+    }
+    let (ok, text) = run(cmd.arg(&input));
+    assert!(ok, "dnssec-signzone: {text}");
+    out
+}
+
+/// Signs with ldns-signzone.
+fn ldns_signed(dir: &Path, nsec3: bool) -> PathBuf {
+    let mut keys = Vec::new();
+    for ksk in [true, false] {
+        let mut cmd = Command::new("ldns-keygen");
+        cmd.current_dir(dir).args(["-a", "ECDSAP256SHA256"]);
+        if ksk {
+            cmd.arg("-k");
+        }
+        let (ok, out) = run(cmd.arg(ORIGIN));
+        assert!(ok, "ldns-keygen: {out}");
+        keys.push(out.lines().next().unwrap().trim().to_string());
+    }
+    let out = dir.join("ldns.signed");
+    let mut cmd = Command::new("ldns-signzone");
+    cmd.current_dir(dir).arg("-f").arg(&out);
+    if nsec3 {
+        cmd.arg("-n");
+    }
+    cmd.arg(zone());
+    cmd.args(&keys);
+    let (ok, text) = run(&mut cmd);
+    assert!(ok, "ldns-signzone: {text}");
+    out
+}
+
+fn verify(path: &Path, extra: &[&str]) -> (bool, String) {
+    run(zonesign()
+        .arg("verify")
+        .arg(path)
+        .args(["--origin", ORIGIN])
+        .args(extra))
+}
+
+/// Applies `edit` to the lines of `src` and writes the result next to it.
+fn mutate(src: &Path, tag: &str, edit: impl Fn(&mut Vec<String>)) -> PathBuf {
+    let mut lines: Vec<String> = std::fs::read_to_string(src)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let before = lines.clone();
+    edit(&mut lines);
+    assert_ne!(before, lines, "mutation {tag} changed nothing");
+    let out = src.with_extension(tag);
+    std::fs::write(&out, lines.join("\n") + "\n").unwrap();
+    out
+}
+
+fn fields(l: &str) -> Vec<&str> {
+    l.split_whitespace().collect()
+}
+
+fn is(l: &str, owner_prefix: &str, rtype: &str, covered: Option<&str>) -> bool {
+    let f = fields(l);
+    f.len() > 4
+        && (owner_prefix.is_empty() || f[0].eq_ignore_ascii_case(owner_prefix))
+        && f[3] == rtype
+        && covered.is_none_or(|c| f[4] == c)
+}
+
+/// Each breakage the oracle's validators catch must be caught by us too.
+fn breakages(signed: &Path, nsec3: bool) {
+    let denial = if nsec3 { "NSEC3" } else { "NSEC" };
+    let mut cases: Vec<(&str, PathBuf)> = vec![
+        (
+            "flip-rrsig",
+            mutate(signed, "flip", |l| {
+                let i = l
+                    .iter()
+                    .position(|x| is(x, NS1, "RRSIG", Some("A")))
+                    .unwrap();
+                let last = l[i].pop().unwrap();
+                l[i].push(if last == 'A' { 'B' } else { 'A' });
+                // keep base64 valid: replace a middle character instead
+                let n = l[i].len() - 10;
+                let c = l[i].as_bytes()[n];
+                l[i].replace_range(n..n + 1, if c == b'A' { "B" } else { "A" });
+            }),
+        ),
+        (
+            "drop-rrsig",
+            mutate(signed, "droprrsig", |l| {
+                let i = l
+                    .iter()
+                    .position(|x| is(x, NS1, "RRSIG", Some("A")))
+                    .unwrap();
+                l.remove(i);
+            }),
+        ),
+        (
+            "drop-denial",
+            mutate(signed, "dropdenial", |l| {
+                let i = l.iter().rposition(|x| is(x, "", denial, None)).unwrap();
+                l.remove(i);
+            }),
+        ),
+        (
+            "change-rdata",
+            mutate(signed, "rdata", |l| {
+                let i = l.iter().position(|x| is(x, NS1, "A", None)).unwrap();
+                l[i] = l[i].replace("192.0.2.", "198.51.100.");
+            }),
+        ),
+        (
+            "add-rr",
+            mutate(signed, "addrr", |l| {
+                let i = l.iter().position(|x| is(x, NS1, "A", None)).unwrap();
+                let f = fields(&l[i]);
+                l.push(format!("{} {} IN A 192.0.2.222", f[0], f[1]));
+            }),
+        ),
+        (
+            "unsigned-rrset",
+            mutate(signed, "unsigned", |l| {
+                let i = l.iter().position(|x| is(x, NS1, "A", None)).unwrap();
+                let f = fields(&l[i]);
+                l.push(format!("{} {} IN TXT \"not signed\"", f[0], f[1]));
+            }),
+        ),
+        (
+            "drop-ksk",
+            mutate(signed, "dropksk", |l| {
+                let i = l
+                    .iter()
+                    .position(|x| is(x, ORIGIN, "DNSKEY", Some("257")))
+                    .unwrap();
+                l.remove(i);
+            }),
+        ),
+    ];
+    if nsec3 {
+        cases.push((
+            "drop-nsec3param",
+            mutate(signed, "dropparam", |l| {
+                let i = l
+                    .iter()
+                    .position(|x| is(x, ORIGIN, "NSEC3PARAM", None))
+                    .unwrap();
+                l.remove(i);
+            }),
+        ));
+    } else {
+        cases.push((
+            "nsec-next",
+            mutate(signed, "next", |l| {
+                let i = l.iter().position(|x| is(x, NS1, "NSEC", None)).unwrap();
+                let f = fields(&l[i]);
+                l[i] = l[i].replacen(f[4], &format!("zz.{ORIGIN}"), 1);
+            }),
+        ));
+    }
+    for (what, path) in &cases {
+        let (ok, text) = verify(path, &[]);
+        assert!(
+            !ok,
+            "{what} on {} was not caught:\n{text}",
+            signed.display()
+        );
+    }
+    // Signatures expired, or not yet valid.
+    assert!(!verify(signed, &["--now", "2100-01-01T00:00:00Z"]).0);
+    assert!(!verify(signed, &["--now", "2000-01-01T00:00:00Z"]).0);
+}
+
+#[test]
+fn peer_signed_zones_verify_and_their_breakages_fail() {
+    require_validators();
+    for nsec3 in [false, true] {
+        for signer in ["bind", "ldns"] {
+            let dir = tempfile::tempdir().unwrap();
+            let signed = if signer == "bind" {
+                bind_signed(dir.path(), nsec3)
+            } else {
+                ldns_signed(dir.path(), nsec3)
+            };
+            let (ok, text) = verify(&signed, &[]);
+            assert!(ok, "{signer} nsec3={nsec3}: {text}");
+            breakages(&signed, nsec3);
+        }
+    }
+}
+
+#[test]
+fn ds_must_name_a_key_that_signs_the_keyset() {
+    let dir = tempfile::tempdir().unwrap();
+    let signed = bind_signed(dir.path(), false);
+    let good = dir.path().join("good.ds");
+    let (ok, text) = run(Command::new("dnssec-dsfromkey")
+        .current_dir(dir.path())
+        .arg("-2")
+        .arg("-f")
+        .arg(&signed)
+        .arg(ORIGIN));
+    assert!(ok, "{text}");
+    let ksk_ds: String = text
+        .lines()
+        .filter(|l| !l.starts_with(';'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&good, format!("{ksk_ds}\n")).unwrap();
+    let (ok, text) = verify(&signed, &["--ds", good.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    let bad = dir.path().join("bad.ds");
+    let first = ksk_ds.lines().next().unwrap().to_string();
+    let last = first.chars().last().unwrap();
+    let mut wrong = first.clone();
+    wrong.pop();
+    wrong.push(if last == '0' { '1' } else { '0' });
+    std::fs::write(&bad, format!("{wrong}\n")).unwrap();
+    assert!(!verify(&signed, &["--ds", bad.to_str().unwrap()]).0);
+}
