@@ -200,10 +200,11 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 
 fn sign(a: SignArgs, now: u64, quiet: bool) -> Result<ExitCode, Error> {
     let origin = parse_name(&a.origin)?;
+    // A key that cannot be loaded is a usage error (exit 2), not a zone failure.
     let keys = a
         .keys
         .iter()
-        .map(|p| keys::load_bind(p))
+        .map(|p| keys::load_bind(p).map_err(|e| Error::Usage(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let timing = match (&a.inception, &a.expiration) {
         (Some(i), Some(e)) => Timing::Fixed(Window {
