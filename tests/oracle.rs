@@ -115,3 +115,103 @@ fn zones_with_unsupported_types_are_refused_clearly() {
         assert!(text.contains(file) && text.contains(':'), "{text}");
     }
 }
+
+/// Signs delegations.example with `keys` and runs the whole oracle.
+fn sign_with_keys(
+    dir: &std::path::Path,
+    keys: &[std::path::PathBuf],
+    flags: &[&str],
+) -> Vec<String> {
+    let zone = corpus().join("zones/delegations.example.zone");
+    let origin = "delegations.example.";
+    let out = dir.join("out.signed");
+    let ds = dir.join("out.ds");
+    let mut cmd = zonesign();
+    cmd.arg("sign")
+        .arg(&zone)
+        .args(["--origin", origin])
+        .arg("--out")
+        .arg(&out)
+        .arg("--ds-out")
+        .arg(&ds);
+    for k in keys {
+        cmd.arg("--key").arg(k);
+    }
+    let (ok, text) = run(cmd.args(flags));
+    assert!(ok, "sign: {text}");
+    let mut failures = Vec::new();
+    for (ok, text) in [
+        oracle_verify(&out, origin, Some(&ds)),
+        oracle_compare(&zone, &out, origin),
+        run(zonesign()
+            .arg("verify")
+            .arg(&out)
+            .args(["--origin", origin])
+            .arg("--ds")
+            .arg(&ds)),
+    ] {
+        if !ok {
+            failures.push(text);
+        }
+    }
+    failures
+}
+
+/// One key with both roles (CSK), with CDS/CDNSKEY published.
+#[test]
+fn csk_zone_validates() {
+    require_validators();
+    let dir = tempfile::tempdir().unwrap();
+    let csk = keygen(dir.path(), "delegations.example.", "ED25519", true);
+    for flags in [&["--cds"][..], &["--nsec3", "--cds"][..]] {
+        let failures = sign_with_keys(dir.path(), std::slice::from_ref(&csk), flags);
+        assert!(failures.is_empty(), "{flags:?}:\n{}", failures.join("\n"));
+    }
+}
+
+/// RSA keys made by dnssec-keygen and ldns-keygen sign zones that every
+/// validator (validns included, it knows RSA) accepts.
+#[test]
+fn imported_rsa_keys_sign() {
+    require_validators();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut keys = Vec::new();
+    for ksk in [true, false] {
+        let mut cmd = std::process::Command::new("dnssec-keygen");
+        cmd.current_dir(d)
+            .args(["-q", "-a", "RSASHA256", "-b", "2048"]);
+        if ksk {
+            cmd.args(["-f", "KSK"]);
+        }
+        let (ok, out) = run(cmd.arg("delegations.example."));
+        assert!(ok, "{out}");
+        keys.push(d.join(out.trim()));
+    }
+    let failures = sign_with_keys(d, &keys, &["--nsec3"]);
+    assert!(
+        failures.is_empty(),
+        "BIND RSASHA256:\n{}",
+        failures.join("\n")
+    );
+
+    let ldir = tempfile::tempdir().unwrap();
+    let l = ldir.path();
+    let mut keys = Vec::new();
+    for ksk in [true, false] {
+        let mut cmd = std::process::Command::new("ldns-keygen");
+        cmd.current_dir(l).args(["-a", "RSASHA512", "-b", "2048"]);
+        if ksk {
+            cmd.arg("-k");
+        }
+        let (ok, out) = run(cmd.arg("delegations.example."));
+        assert!(ok, "{out}");
+        keys.push(l.join(out.lines().next().unwrap().trim()));
+    }
+    let failures = sign_with_keys(l, &keys, &[]);
+    assert!(
+        failures.is_empty(),
+        "ldns RSASHA512:\n{}",
+        failures.join("\n")
+    );
+}

@@ -260,3 +260,45 @@ fn ds_must_name_a_key_that_signs_the_keyset() {
     std::fs::write(&bad, format!("{wrong}\n")).unwrap();
     assert!(!verify(&signed, &["--ds", bad.to_str().unwrap()]).0);
 }
+
+/// Breakages with valid signatures (made by the oracle's mutate-resign
+/// tool): only semantic checks catch them, and ours must.
+#[test]
+fn resigned_semantic_breakages_fail() {
+    require_validators();
+    let dir = tempfile::tempdir().unwrap();
+    let signed = bind_signed(dir.path(), false);
+    let zsk = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "key")
+                && std::fs::read_to_string(p).unwrap().contains("DNSKEY 256 ")
+        })
+        .expect("BIND ZSK");
+    let base = zsk.with_extension("");
+    let mut n = 0;
+    for m in [
+        "glue-signed",
+        "delegation-ns-signed",
+        "occluded-signed",
+        "nsec-bitmap-extra",
+        "nsec-bitmap-missing",
+        "nsec-next-skips",
+    ] {
+        let out = dir.path().join(format!("{m}.zone"));
+        let (ok, text) = run(Command::new("python3")
+            .arg(corpus().join("oracle/tools/mutate-resign.py"))
+            .arg(&signed)
+            .arg(&out)
+            .arg(ORIGIN)
+            .arg(&base)
+            .arg(m));
+        assert!(ok, "mutate-resign {m}: {text}");
+        let (ok, text) = verify(&out, &[]);
+        assert!(!ok, "{m} was not caught:\n{text}");
+        n += 1;
+    }
+    assert_eq!(n, 6);
+}
