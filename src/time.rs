@@ -37,6 +37,14 @@ pub fn parse_rrsig_time(t: &str) -> Result<u64, String> {
     u64::try_from(ts.as_second()).map_err(|_| format!("time '{t}' is before 1970"))
 }
 
+/// RRSIG times as YYYYMMDDHHmmSS (RFC 4034 s3.2), the form operators read.
+pub fn rrsig_time(t: u32) -> String {
+    match jiff::Timestamp::from_second(t as i64) {
+        Ok(ts) => ts.strftime("%Y%m%d%H%M%S").to_string(),
+        Err(_) => t.to_string(),
+    }
+}
+
 /// Epoch seconds as RFC 3339 UTC, for reports.
 pub fn rfc3339(secs: u64) -> String {
     match jiff::Timestamp::from_second(secs as i64) {

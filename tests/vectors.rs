@@ -60,6 +60,7 @@ fn key_for(v: &toml::Table) -> keys::SigningKey {
 /// Deterministic signatures (Ed25519, RSA PKCS#1 v1.5) are reproduced byte for byte.
 #[test]
 fn rrsigs_reproduced_exactly() {
+    let mut sha384 = 0;
     for file in [
         "rfc8080-ed25519-1.toml",
         "rfc8080-ed25519-2.toml",
@@ -215,6 +216,7 @@ fn ds_digests() {
             .to_ascii_lowercase();
         assert_eq!(hexs(&d), want, "{section}");
     }
+    let mut sha384 = 0;
     for file in [
         "rfc8080-ed25519-1.toml",
         "rfc8080-ed25519-2.toml",
@@ -239,7 +241,13 @@ fn ds_digests() {
             want.as_str().unwrap().to_ascii_lowercase(),
             "{file}"
         );
+        if let Some(want) = ds.get("derived_digest_sha384") {
+            let d = zonesign::ds::digest(&owner, &key, DigestAlgorithm::SHA384).unwrap();
+            assert_eq!(hexs(&d), want.as_str().unwrap(), "{file} SHA-384");
+            sha384 += 1;
+        }
     }
+    assert!(sha384 >= 2, "SHA-384 vectors checked: {sha384}");
 }
 
 fn hexs(d: &[u8]) -> String {

@@ -164,3 +164,53 @@ fn rrset_hash(owner: &StoredName, rtype: Rtype) -> u64 {
     b.copy_from_slice(&d.as_ref()[..8]);
     u64::from_be_bytes(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn policy_window_is_deterministic_and_within_jitter() {
+        let t = Timing::Policy {
+            now: 1_000_000,
+            inception_offset: 3600,
+            validity: 14 * 86400,
+            validity_denial: 7 * 86400,
+            validity_keyset: 21 * 86400,
+            jitter: 12 * 3600,
+        };
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..200 {
+            let owner = StoredName::from_str(&format!("h{i}.example.")).unwrap();
+            let w = t.window(&owner, Rtype::A);
+            assert_eq!(w, t.window(&owner, Rtype::A), "same RRset, same window");
+            assert_eq!(w.inception, 1_000_000 - 3600);
+            let exp = w.expiration as i64 - 1_000_000;
+            assert!((exp - 14 * 86400).abs() <= 12 * 3600, "{exp}");
+            seen.insert(w.expiration);
+            let nsec = t.window(&owner, Rtype::NSEC).expiration as i64 - 1_000_000;
+            assert!((nsec - 7 * 86400).abs() <= 12 * 3600);
+            let keyset = t.window(&owner, Rtype::DNSKEY).expiration as i64 - 1_000_000;
+            assert!((keyset - 21 * 86400).abs() <= 12 * 3600);
+        }
+        assert!(
+            seen.len() > 150,
+            "jitter spreads expirations: {}",
+            seen.len()
+        );
+    }
+
+    #[test]
+    fn labels_skip_root_and_wildcard() {
+        assert_eq!(
+            label_count(&StoredName::from_str("a.b.example.").unwrap()),
+            3
+        );
+        assert_eq!(
+            label_count(&StoredName::from_str("*.b.example.").unwrap()),
+            2
+        );
+        assert_eq!(label_count(&StoredName::from_str(".").unwrap()), 0);
+    }
+}

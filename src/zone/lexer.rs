@@ -165,6 +165,16 @@ impl<'a> Lexer<'a> {
         while self.pos < self.src.len() {
             let c = self.src[self.pos];
             match c {
+                b'"' if self.pos > start && self.src[self.pos - 1] == b'=' => {
+                    // `key="value"` (SVCB parameters) is one token.
+                    let quoted = self.quoted()?;
+                    let mut text = self.src[start..self.pos - quoted.text.len()].to_vec();
+                    text.extend_from_slice(&quoted.text);
+                    return Ok(Token {
+                        text,
+                        quoted: false,
+                    });
+                }
                 b' ' | b'\t' | b'\r' | b'\n' | b';' | b'(' | b')' | b'"' => break,
                 b'\\' => self.pos += self.escape_len()?,
                 c if c < 0x20 || c == 0x7f => {

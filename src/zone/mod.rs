@@ -4,6 +4,7 @@
 
 pub mod generate;
 pub mod lexer;
+pub mod rdata_ext;
 pub mod reader;
 pub mod write;
 

@@ -19,8 +19,8 @@ use domain::rdata::ZoneRecordData;
 use domain::zonefile::inplace::{Entry, Zonefile};
 use octseq::Parser;
 
-use super::generate;
 use super::lexer::{Lexer, Line, Token};
+use super::{generate, rdata_ext};
 use crate::duration::parse_ttl;
 use crate::error::{Error, Result};
 
@@ -299,8 +299,27 @@ impl Normalizer {
             self.emitted_origin = Some(ctx.origin.clone());
         }
         self.out.extend_from_slice(&owner);
+        if let Some(generic) = rdata_ext::encode(rtype, &t[i + 1..], &ctx.origin) {
+            let (code, wire) = generic?;
+            self.out
+                .extend_from_slice(format!(" {ttl} IN TYPE{code} \\# {}", wire.len()).as_bytes());
+            if !wire.is_empty() {
+                self.out.push(b' ');
+                for b in wire {
+                    self.out.extend_from_slice(format!("{b:02x}").as_bytes());
+                }
+            }
+            self.out.push(b'\n');
+            self.source.lines.push((ctx.file, line as u32));
+            ctx.last_owner = Some(owner);
+            return Ok(());
+        }
         self.out.extend_from_slice(format!(" {ttl} IN ").as_bytes());
         self.out.extend_from_slice(&rtype.text);
+        let is_svcb = rtype.is("SVCB") || rtype.is("HTTPS");
+        // Type mnemonics that domain does not know (RESINFO, NSAP-PTR …)
+        // become TYPEnnn where RRSIG and NSEC(3) list them.
+        let lists_types = rtype.is("RRSIG") || rtype.is("NSEC") || rtype.is("NSEC3");
         let is_soa = rtype.is("SOA");
         for (k, tok) in t[i + 1..].iter().enumerate() {
             self.out.push(b' ');
@@ -311,6 +330,11 @@ impl Normalizer {
                     .filter(|d| d.0 <= u32::MAX as u64)
                     .ok_or_else(|| format!("bad SOA timer '{}'", tok.as_str_lossy()))?;
                 self.out.extend_from_slice(v.0.to_string().as_bytes());
+            } else if lists_types {
+                self.out
+                    .extend_from_slice(&rdata_ext::type_token(&tok.text));
+            } else if is_svcb {
+                self.out.extend_from_slice(&svc_param(&tok.text));
             } else {
                 self.out.extend_from_slice(&tok.text);
             }
@@ -378,6 +402,27 @@ impl From<&str> for LineError {
     fn from(s: &str) -> Self {
         LineError::Reason(s.to_string())
     }
+}
+
+/// `key7="/dns-query{?dns}"`: domain reads SvcParam values only unquoted,
+/// so the quotes go and the spaces inside are escaped.
+fn svc_param(text: &[u8]) -> Vec<u8> {
+    let Some(eq) = text.iter().position(|&c| c == b'=') else {
+        return text.to_vec();
+    };
+    let value = &text[eq + 1..];
+    if value.len() < 2 || value[0] != b'"' || value[value.len() - 1] != b'"' {
+        return text.to_vec();
+    }
+    let mut out = text[..=eq].to_vec();
+    for &c in &value[1..value.len() - 1] {
+        if c == b' ' {
+            out.extend_from_slice(b"\\032");
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn is_class(tok: &Token) -> bool {

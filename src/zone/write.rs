@@ -13,6 +13,9 @@ use domain::base::name::ToLabelIter;
 use domain::base::rdata::{ComposeRecordData, RecordData};
 use domain::base::zonefile_fmt::{DisplayKind, ZonefileFmt};
 
+use base64::Engine as _;
+
+use super::rdata_ext::type_name;
 use super::{Rdata, StoredName};
 
 /// Octets that must be escaped in a label in master-file text.
@@ -81,13 +84,51 @@ fn has_names(t: Rtype) -> bool {
 pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, data: &Rdata) {
     write_name(out, owner);
     let rtype = data.rtype();
+    if let Rdata::Unknown(u) = data
+        && let Some((mnemonic, text)) = super::rdata_ext::decode(rtype.to_int(), u.data().as_ref())
+    {
+        let _ = write!(out, " {ttl} {} {mnemonic} ", Class::IN);
+        match text {
+            Some(t) => out.push_str(&t),
+            None => generic(out, data),
+        }
+        out.push('\n');
+        return;
+    }
     let _ = write!(out, " {ttl} {} {rtype} ", Class::IN);
     match data {
         Rdata::Nsec(nsec) => {
             write_name(out, nsec.next_name());
-            for t in nsec.types() {
-                let _ = write!(out, " {t}");
-            }
+            types(out, nsec.types());
+        }
+        Rdata::Nsec3(n) => {
+            let _ = write!(
+                out,
+                "{} {} {} ",
+                n.hash_algorithm().to_int(),
+                n.flags(),
+                n.iterations()
+            );
+            hex_or_dash(out, n.salt().as_slice());
+            out.push(' ');
+            out.push_str(&crate::denial::nsec3::base32hex(n.next_owner().as_slice()));
+            types(out, n.types());
+        }
+        Rdata::Rrsig(r) => {
+            let _ = write!(
+                out,
+                "{} {} {} {} {} {} {} ",
+                type_name(r.type_covered()),
+                r.algorithm().to_int(),
+                r.labels(),
+                r.original_ttl().as_secs(),
+                crate::time::rrsig_time(r.expiration().into_int()),
+                crate::time::rrsig_time(r.inception().into_int()),
+                r.key_tag()
+            );
+            write_name(out, r.signer_name());
+            out.push(' ');
+            out.push_str(&base64::engine::general_purpose::STANDARD.encode(r.signature()));
         }
         _ if has_names(rtype) && wire_has_special(data) => generic(out, data),
         _ => {
@@ -102,6 +143,22 @@ pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, data: &Rdata)
         }
     }
     out.push('\n');
+}
+
+fn types(out: &mut String, bitmap: &domain::rdata::dnssec::RtypeBitmap<bytes::Bytes>) {
+    for t in bitmap {
+        out.push(' ');
+        out.push_str(&type_name(t));
+    }
+}
+
+fn hex_or_dash(out: &mut String, data: &[u8]) {
+    if data.is_empty() {
+        out.push('-');
+    }
+    for b in data {
+        let _ = write!(out, "{b:02x}");
+    }
 }
 
 fn wire(data: &Rdata) -> Vec<u8> {

@@ -1,0 +1,844 @@
+//! Presentation-to-wire encoders for the record types that `domain` 0.12.3
+//! cannot read in presentation form (LOC, URI, CERT, APL, WKS, …). The
+//! reader hands their data to `domain` in RFC 3597 generic form.
+//!
+//! Names in AFSDB, RT, PX, KX, A6, SIG and NXT are stored in lower case:
+//! RFC 4034 s6.2 canonicalises them, and `domain` keeps generic data as is.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use base64::Engine as _;
+use domain::base::iana::Rtype;
+
+use super::lexer::Token;
+
+/// A piece of record data, in the order it appears in the text.
+#[derive(Clone, Copy)]
+enum F {
+    U8,
+    U16,
+    U32,
+    /// A domain name; `true`: stored in lower case (RFC 4034 s6.2).
+    Name(bool),
+    /// One `<character-string>`.
+    Str,
+    /// One or more `<character-string>`s to the end.
+    Strs,
+    /// Base64 to the end (may be split by spaces).
+    B64,
+    /// Base64 to the end, possibly empty.
+    B64Opt,
+    /// Hex to the end (may be split by spaces).
+    Hex,
+    Ipv4,
+    /// A type mnemonic as a 16-bit number.
+    Type,
+    /// RRSIG-style time: YYYYMMDDHHmmSS or seconds.
+    Time,
+    /// NSEC-style type bitmap of the remaining mnemonics.
+    Bitmap,
+    /// 64-bit locator/identifier as four hex groups (RFC 6742).
+    Hex64,
+    /// The rest as raw octets of one quoted string (URI target).
+    Raw,
+}
+
+/// (mnemonic, type code, fields, or a custom encoder)
+enum Spec {
+    Fields(&'static [F]),
+    Custom(fn(&[Token], &str) -> Result<Vec<u8>, String>),
+}
+
+fn spec(mnemonic: &str) -> Option<(u16, Spec)> {
+    use F::*;
+    use Spec::{Custom, Fields};
+    Some(match mnemonic {
+        "WKS" => (11, Custom(wks)),
+        "AFSDB" => (18, Fields(&[U16, Name(true)])),
+        "X25" => (19, Fields(&[Str])),
+        "ISDN" => (20, Custom(isdn)),
+        "RT" => (21, Fields(&[U16, Name(true)])),
+        "NSAP" => (22, Custom(nsap)),
+        "NSAP-PTR" => (23, Fields(&[Name(false)])),
+        "SIG" => (
+            24,
+            Fields(&[Type, U8, U8, U32, Time, Time, U16, Name(true), B64]),
+        ),
+        "KEY" => (25, Fields(&[U16, U8, U8, B64])),
+        "PX" => (26, Fields(&[U16, Name(true), Name(true)])),
+        "GPOS" => (27, Fields(&[Str, Str, Str])),
+        "LOC" => (29, Custom(loc)),
+        "NXT" => (30, Custom(nxt)),
+        "EID" => (31, Fields(&[Hex])),
+        "NIMLOC" => (32, Fields(&[Hex])),
+        "ATMA" => (34, Custom(atma)),
+        "KX" => (36, Fields(&[U16, Name(true)])),
+        "CERT" => (37, Custom(cert)),
+        "A6" => (38, Custom(a6)),
+        "SINK" => (40, Fields(&[U8, U8, U8, B64Opt])),
+        "APL" => (42, Custom(apl)),
+        "DHCID" => (49, Fields(&[B64])),
+        "SMIMEA" => (53, Fields(&[U8, U8, U8, Hex])),
+        "HIP" => (55, Custom(hip)),
+        "NINFO" => (56, Fields(&[Strs])),
+        "RKEY" => (57, Fields(&[U16, U8, U8, B64])),
+        "TALINK" => (58, Fields(&[Name(false), Name(false)])),
+        "CSYNC" => (62, Fields(&[U32, U16, Bitmap])),
+        "DSYNC" => (66, Custom(dsync)),
+        "HHIT" => (67, Fields(&[B64])),
+        "BRID" => (68, Fields(&[B64])),
+        "SPF" => (99, Fields(&[Strs])),
+        "NID" => (104, Fields(&[U16, Hex64])),
+        "L32" => (105, Fields(&[U16, Ipv4])),
+        "L64" => (106, Fields(&[U16, Hex64])),
+        "LP" => (107, Fields(&[U16, Name(false)])),
+        "EUI48" => (108, Custom(|t, _| eui(t, 6))),
+        "EUI64" => (109, Custom(|t, _| eui(t, 8))),
+        "URI" => (256, Fields(&[U16, U16, Raw])),
+        "AVC" => (258, Fields(&[Strs])),
+        "DOA" => (259, Fields(&[U32, U32, U8, Str, B64Opt])),
+        "AMTRELAY" => (260, Custom(amtrelay)),
+        "RESINFO" => (261, Fields(&[Strs])),
+        "WALLET" => (262, Fields(&[Strs])),
+        "TA" => (32768, Fields(&[U16, U8, U8, Hex])),
+        "DLV" => (32769, Fields(&[U16, U8, U8, Hex])),
+        _ => return None,
+    })
+}
+
+/// Encodes the record data of a type `domain` cannot read, or `None` when
+/// `domain` handles the type itself. Data already in `\#` form is left alone.
+pub fn encode(
+    rtype: &Token,
+    rdata: &[Token],
+    origin: &str,
+) -> Option<Result<(u16, Vec<u8>), String>> {
+    let mnemonic = rtype.as_str_lossy().to_ascii_uppercase();
+    let (code, spec) = spec(&mnemonic)?;
+    if rdata.first().is_some_and(|t| t.is("\\#")) {
+        return None;
+    }
+    let wire = match spec {
+        Spec::Fields(fields) => encode_fields(fields, rdata, origin),
+        Spec::Custom(f) => f(rdata, origin),
+    };
+    Some(
+        wire.map(|w| (code, w))
+            .map_err(|e| format!("bad {mnemonic} data: {e}")),
+    )
+}
+
+/// The mnemonic and presentation of data encoded here, or `None` where we
+/// keep the RFC 3597 form (custom layouts) or the data does not parse.
+pub fn decode(code: u16, wire: &[u8]) -> Option<(&'static str, Option<String>)> {
+    let (mnemonic, spec) = MNEMONICS
+        .iter()
+        .find_map(|m| spec(m).filter(|(c, _)| *c == code).map(|(_, s)| (*m, s)))?;
+    let text = match spec {
+        Spec::Fields(fields) => decode_fields(fields, wire),
+        Spec::Custom(_) => None,
+    };
+    Some((mnemonic, text))
+}
+
+const MNEMONICS: &[&str] = &[
+    "WKS", "AFSDB", "X25", "ISDN", "RT", "NSAP", "NSAP-PTR", "SIG", "KEY", "PX", "GPOS", "LOC",
+    "NXT", "EID", "NIMLOC", "ATMA", "KX", "CERT", "A6", "SINK", "APL", "DHCID", "SMIMEA", "HIP",
+    "NINFO", "RKEY", "TALINK", "CSYNC", "DSYNC", "HHIT", "BRID", "SPF", "NID", "L32", "L64", "LP",
+    "EUI48", "EUI64", "URI", "AVC", "DOA", "AMTRELAY", "RESINFO", "WALLET", "TA", "DLV",
+];
+
+/// A type's mnemonic as BIND and ldns spell it (`domain` writes NSAP-PTR
+/// as NSAPPTR).
+pub fn type_name(t: Rtype) -> String {
+    match MNEMONICS
+        .iter()
+        .find(|m| spec(m).is_some_and(|(c, _)| c == t.to_int()))
+    {
+        Some(m) => m.to_string(),
+        None => t.to_string(),
+    }
+}
+
+/// A type mnemonic `domain` cannot parse, rewritten as `TYPEnnn`; any
+/// other token unchanged.
+pub fn type_token(text: &[u8]) -> Vec<u8> {
+    let s = String::from_utf8_lossy(text);
+    if Rtype::from_str(&s).is_err()
+        && let Some((code, _)) = spec(&s.to_ascii_uppercase())
+    {
+        return format!("TYPE{code}").into_bytes();
+    }
+    text.to_vec()
+}
+
+fn decode_fields(fields: &[F], w: &[u8]) -> Option<String> {
+    use std::fmt::Write as _;
+    let mut out: Vec<String> = Vec::new();
+    let mut p = 0usize;
+    let take = |p: &mut usize, n: usize| -> Option<&[u8]> {
+        let s = w.get(*p..*p + n)?;
+        *p += n;
+        Some(s)
+    };
+    for f in fields {
+        match f {
+            F::U8 => out.push(take(&mut p, 1)?[0].to_string()),
+            F::U16 => out.push(u16::from_be_bytes(take(&mut p, 2)?.try_into().ok()?).to_string()),
+            F::U32 => out.push(u32::from_be_bytes(take(&mut p, 4)?.try_into().ok()?).to_string()),
+            F::Name(_) => {
+                let start = p;
+                loop {
+                    let len = *w.get(p)? as usize;
+                    p += 1 + len;
+                    if len == 0 {
+                        break;
+                    }
+                }
+                let name = domain::base::Name::from_octets(bytes::Bytes::copy_from_slice(
+                    w.get(start..p)?,
+                ))
+                .ok()?;
+                let mut t = String::new();
+                super::write::write_name(&mut t, &name);
+                out.push(t);
+            }
+            F::Str | F::Strs => loop {
+                let len = *w.get(p)? as usize;
+                out.push(quoted(take(&mut p, len + 1)?.get(1..)?));
+                if matches!(f, F::Str) || p >= w.len() {
+                    break;
+                }
+            },
+            F::B64 | F::B64Opt => {
+                let rest = &w[p..];
+                p = w.len();
+                if rest.is_empty() {
+                    if matches!(f, F::B64) {
+                        return None;
+                    }
+                } else {
+                    out.push(base64::engine::general_purpose::STANDARD.encode(rest));
+                }
+            }
+            F::Hex => {
+                let mut t = String::new();
+                for b in &w[p..] {
+                    let _ = write!(t, "{b:02X}");
+                }
+                p = w.len();
+                out.push(t);
+            }
+            F::Ipv4 => {
+                out.push(Ipv4Addr::from(<[u8; 4]>::try_from(take(&mut p, 4)?).ok()?).to_string())
+            }
+            F::Type => out.push(type_name(Rtype::from_int(u16::from_be_bytes(
+                take(&mut p, 2)?.try_into().ok()?,
+            )))),
+            F::Time => {
+                let v = u32::from_be_bytes(take(&mut p, 4)?.try_into().ok()?);
+                out.push(crate::time::rrsig_time(v));
+            }
+            F::Bitmap => {
+                let bm = domain::rdata::dnssec::RtypeBitmap::from_octets(w[p..].to_vec()).ok()?;
+                out.extend(bm.iter().map(type_name));
+                p = w.len();
+            }
+            F::Hex64 => {
+                let b = take(&mut p, 8)?;
+                out.push(format!(
+                    "{:04x}:{:04x}:{:04x}:{:04x}",
+                    u16::from_be_bytes([b[0], b[1]]),
+                    u16::from_be_bytes([b[2], b[3]]),
+                    u16::from_be_bytes([b[4], b[5]]),
+                    u16::from_be_bytes([b[6], b[7]])
+                ));
+            }
+            F::Raw => {
+                out.push(quoted(&w[p..]));
+                p = w.len();
+            }
+        }
+    }
+    (p == w.len()).then(|| out.join(" "))
+}
+
+/// A character string in quotes, with `"`, `\` and non-printables escaped.
+fn quoted(s: &[u8]) -> String {
+    let mut t = String::from("\"");
+    for &c in s {
+        match c {
+            b'"' | b'\\' => {
+                t.push('\\');
+                t.push(c as char);
+            }
+            0x20..=0x7e => t.push(c as char),
+            _ => t.push_str(&format!("\\{c:03}")),
+        }
+    }
+    t.push('"');
+    t
+}
+
+fn encode_fields(fields: &[F], t: &[Token], origin: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let next = |i: &mut usize| -> Result<&Token, String> {
+        let tok = t.get(*i).ok_or("too few fields")?;
+        *i += 1;
+        Ok(tok)
+    };
+    for f in fields {
+        match f {
+            F::U8 => out.push(num(next(&mut i)?, u8::MAX as u64)? as u8),
+            F::U16 => {
+                out.extend_from_slice(&(num(next(&mut i)?, u16::MAX as u64)? as u16).to_be_bytes())
+            }
+            F::U32 => {
+                out.extend_from_slice(&(num(next(&mut i)?, u32::MAX as u64)? as u32).to_be_bytes())
+            }
+            F::Name(lower) => out.extend_from_slice(&name(next(&mut i)?, origin, *lower)?),
+            F::Str => char_string(&mut out, next(&mut i)?)?,
+            F::Strs => {
+                if i >= t.len() {
+                    return Err("a character string is missing".into());
+                }
+                for tok in &t[i..] {
+                    char_string(&mut out, tok)?;
+                }
+                i = t.len();
+            }
+            F::B64 | F::B64Opt => {
+                let text: String = t[i..].iter().map(Token::as_str_lossy).collect();
+                if text.is_empty() || text == "-" {
+                    if matches!(f, F::B64) {
+                        return Err("base64 data is missing".into());
+                    }
+                } else {
+                    out.extend(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(text.as_bytes())
+                            .map_err(|e| format!("bad base64: {e}"))?,
+                    );
+                }
+                i = t.len();
+            }
+            F::Hex => {
+                let text: String = t[i..].iter().map(Token::as_str_lossy).collect();
+                out.extend(hex(&text)?);
+                i = t.len();
+            }
+            F::Ipv4 => out.extend_from_slice(&ipv4(next(&mut i)?)?.octets()),
+            F::Type => out.extend_from_slice(&rtype(next(&mut i)?)?.to_int().to_be_bytes()),
+            F::Time => {
+                let s = next(&mut i)?.as_str_lossy();
+                let v = crate::time::parse_instant(&s)?;
+                out.extend_from_slice(&(v as u32).to_be_bytes());
+            }
+            F::Bitmap => {
+                let mut b = domain::rdata::dnssec::RtypeBitmap::<Vec<u8>>::builder();
+                for tok in &t[i..] {
+                    let _ = b.add(rtype(tok)?);
+                }
+                out.extend_from_slice(b.finalize().as_slice());
+                i = t.len();
+            }
+            F::Hex64 => {
+                let s = next(&mut i)?.as_str_lossy();
+                let groups: Vec<&str> = s.split(':').collect();
+                if groups.len() != 4 {
+                    return Err(format!("'{s}' is not four hex groups"));
+                }
+                for g in groups {
+                    let v =
+                        u16::from_str_radix(g, 16).map_err(|_| format!("bad hex group '{g}'"))?;
+                    out.extend_from_slice(&v.to_be_bytes());
+                }
+            }
+            F::Raw => {
+                let tok = next(&mut i)?;
+                out.extend(unescape(tok)?);
+            }
+        }
+    }
+    if i < t.len() {
+        return Err(format!("unexpected '{}'", t[i].as_str_lossy()));
+    }
+    Ok(out)
+}
+
+fn num(tok: &Token, max: u64) -> Result<u64, String> {
+    let s = tok.as_str_lossy();
+    s.parse::<u64>()
+        .ok()
+        .filter(|v| *v <= max)
+        .ok_or_else(|| format!("'{s}' is not a number up to {max}"))
+}
+
+fn name(tok: &Token, origin: &str, lower: bool) -> Result<Vec<u8>, String> {
+    let text = tok.as_str_lossy();
+    let abs = match text.as_str() {
+        "@" => origin.to_string(),
+        t if t.ends_with('.') && !t.ends_with("\\.") => t.to_string(),
+        t if origin == "." => format!("{t}."),
+        t => format!("{t}.{origin}"),
+    };
+    let n = domain::base::Name::<Vec<u8>>::from_str(&abs)
+        .map_err(|e| format!("bad name '{text}': {e}"))?;
+    let mut w = n.as_slice().to_vec();
+    if lower {
+        // Length octets are below 64, so only label letters change.
+        w.make_ascii_lowercase();
+    }
+    Ok(w)
+}
+
+/// Decodes a token's escapes (`\DDD`, `\X`) and strips its quotes.
+fn unescape(tok: &Token) -> Result<Vec<u8>, String> {
+    let raw = if tok.quoted {
+        &tok.text[1..tok.text.len() - 1]
+    } else {
+        &tok.text[..]
+    };
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'\\' && i + 1 < raw.len() {
+            if raw[i + 1].is_ascii_digit() && raw.len() >= i + 4 {
+                let d = std::str::from_utf8(&raw[i + 1..i + 4])
+                    .ok()
+                    .and_then(|s| s.parse::<u8>().ok());
+                out.push(d.ok_or("bad \\DDD escape")?);
+                i += 4;
+            } else {
+                out.push(raw[i + 1]);
+                i += 2;
+            }
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn char_string(out: &mut Vec<u8>, tok: &Token) -> Result<(), String> {
+    let s = unescape(tok)?;
+    if s.len() > 255 {
+        return Err("character string longer than 255 octets".into());
+    }
+    out.push(s.len() as u8);
+    out.extend(s);
+    Ok(())
+}
+
+fn hex(text: &str) -> Result<Vec<u8>, String> {
+    let digits: Vec<u8> = text.bytes().filter(|c| *c != b'.' && *c != b'-').collect();
+    if !digits.len().is_multiple_of(2) {
+        return Err(format!("odd number of hex digits in '{text}'"));
+    }
+    digits
+        .chunks(2)
+        .map(|c| {
+            std::str::from_utf8(c)
+                .ok()
+                .and_then(|s| u8::from_str_radix(s, 16).ok())
+                .ok_or_else(|| format!("bad hex '{text}'"))
+        })
+        .collect()
+}
+
+fn ipv4(tok: &Token) -> Result<Ipv4Addr, String> {
+    let s = tok.as_str_lossy();
+    s.parse().map_err(|_| format!("bad IPv4 address '{s}'"))
+}
+
+fn ipv6(tok: &Token) -> Result<Ipv6Addr, String> {
+    let s = tok.as_str_lossy();
+    s.parse().map_err(|_| format!("bad IPv6 address '{s}'"))
+}
+
+fn rtype(tok: &Token) -> Result<Rtype, String> {
+    let s = tok.as_str_lossy();
+    Rtype::from_str(&s)
+        .ok()
+        .or_else(|| spec(&s.to_ascii_uppercase()).map(|(c, _)| Rtype::from_int(c)))
+        .ok_or_else(|| format!("unknown type '{s}'"))
+}
+
+fn isdn(t: &[Token], _: &str) -> Result<Vec<u8>, String> {
+    if t.is_empty() || t.len() > 2 {
+        return Err("expected an address and an optional subaddress".into());
+    }
+    let mut out = Vec::new();
+    for tok in t {
+        char_string(&mut out, tok)?;
+    }
+    Ok(out)
+}
+
+fn nsap(t: &[Token], _: &str) -> Result<Vec<u8>, String> {
+    let s = t.iter().map(Token::as_str_lossy).collect::<String>();
+    let body = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .ok_or("NSAP must start with 0x")?;
+    hex(body)
+}
+
+fn atma(t: &[Token], _: &str) -> Result<Vec<u8>, String> {
+    let [tok] = t else {
+        return Err("expected one address".into());
+    };
+    let s = tok.as_str_lossy();
+    if let Some(digits) = s.strip_prefix('+') {
+        if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(format!("bad E.164 address '{s}'"));
+        }
+        let mut out = vec![1u8];
+        out.extend_from_slice(digits.as_bytes());
+        return Ok(out);
+    }
+    let mut out = vec![0u8];
+    out.extend(hex(&s)?);
+    Ok(out)
+}
+
+fn cert(t: &[Token], origin: &str) -> Result<Vec<u8>, String> {
+    if t.len() < 4 {
+        return Err("expected type, key tag, algorithm and certificate".into());
+    }
+    let ty = t[0].as_str_lossy().to_ascii_uppercase();
+    let code: u16 = match ty.as_str() {
+        "PKIX" => 1,
+        "SPKI" => 2,
+        "PGP" => 3,
+        "IPKIX" => 4,
+        "ISPKI" => 5,
+        "IPGP" => 6,
+        "ACPKIX" => 7,
+        "IACPKIX" => 8,
+        "URI" => 253,
+        "OID" => 254,
+        _ => num(&t[0], u16::MAX as u64)? as u16,
+    };
+    let alg_text = t[2].as_str_lossy();
+    let alg = match crate::keys::parse_algorithm(&alg_text) {
+        Some(a) => a.to_int(),
+        None => return Err(format!("unknown algorithm '{alg_text}'")),
+    };
+    let mut out = code.to_be_bytes().to_vec();
+    out.extend(encode_fields(&[F::U16], &t[1..2], origin)?);
+    out.push(alg);
+    out.extend(encode_fields(&[F::B64], &t[3..], origin)?);
+    Ok(out)
+}
+
+fn a6(t: &[Token], origin: &str) -> Result<Vec<u8>, String> {
+    let prefix = num(t.first().ok_or("prefix length missing")?, 128)? as usize;
+    let octets = (128 - prefix).div_ceil(8);
+    let mut out = vec![prefix as u8];
+    let mut i = 1;
+    if octets > 0 {
+        let addr = ipv6(t.get(1).ok_or("address suffix missing")?)?;
+        out.extend_from_slice(&addr.octets()[16 - octets..]);
+        i = 2;
+    }
+    if prefix > 0 {
+        out.extend(name(t.get(i).ok_or("prefix name missing")?, origin, true)?);
+        i += 1;
+    }
+    if i != t.len() {
+        return Err("too many fields".into());
+    }
+    Ok(out)
+}
+
+fn wks(t: &[Token], _: &str) -> Result<Vec<u8>, String> {
+    if t.len() < 2 {
+        return Err("expected address, protocol and services".into());
+    }
+    let mut out = ipv4(&t[0])?.octets().to_vec();
+    let proto = t[1].as_str_lossy().to_ascii_lowercase();
+    out.push(match proto.as_str() {
+        "tcp" => 6,
+        "udp" => 17,
+        _ => num(&t[1], 255)? as u8,
+    });
+    let mut bits: Vec<u8> = Vec::new();
+    for tok in &t[2..] {
+        let port = num(tok, u16::MAX as u64)? as usize;
+        if bits.len() <= port / 8 {
+            bits.resize(port / 8 + 1, 0);
+        }
+        bits[port / 8] |= 0x80 >> (port % 8);
+    }
+    out.extend(bits);
+    Ok(out)
+}
+
+fn nxt(t: &[Token], origin: &str) -> Result<Vec<u8>, String> {
+    let mut out = name(t.first().ok_or("next name missing")?, origin, true)?;
+    let mut bits: Vec<u8> = Vec::new();
+    for tok in &t[1..] {
+        let v = rtype(tok)?.to_int() as usize;
+        if v >= 128 {
+            return Err("NXT bitmaps cover types below 128 only".into());
+        }
+        if bits.len() <= v / 8 {
+            bits.resize(v / 8 + 1, 0);
+        }
+        bits[v / 8] |= 0x80 >> (v % 8);
+    }
+    out.extend(bits);
+    Ok(out)
+}
+
+fn eui(t: &[Token], len: usize) -> Result<Vec<u8>, String> {
+    let [tok] = t else {
+        return Err("expected one address".into());
+    };
+    let s = tok.as_str_lossy();
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() != len || parts.iter().any(|p| p.len() != 2) {
+        return Err(format!("'{s}' is not {len} hex pairs joined by '-'"));
+    }
+    hex(&parts.concat())
+}
+
+fn hip(t: &[Token], origin: &str) -> Result<Vec<u8>, String> {
+    if t.len() < 3 {
+        return Err("expected algorithm, HIT and public key".into());
+    }
+    let alg = num(&t[0], 255)? as u8;
+    let hit = hex(&t[1].as_str_lossy())?;
+    let pk = base64::engine::general_purpose::STANDARD
+        .decode(t[2].as_str_lossy().as_bytes())
+        .map_err(|e| format!("bad base64: {e}"))?;
+    if hit.len() > 255 || pk.len() > u16::MAX as usize {
+        return Err("HIT or public key too long".into());
+    }
+    let mut out = vec![hit.len() as u8, alg];
+    out.extend_from_slice(&(pk.len() as u16).to_be_bytes());
+    out.extend(hit);
+    out.extend(pk);
+    for tok in &t[3..] {
+        out.extend(name(tok, origin, false)?);
+    }
+    Ok(out)
+}
+
+fn dsync(t: &[Token], origin: &str) -> Result<Vec<u8>, String> {
+    if t.len() != 4 {
+        return Err("expected type, scheme, port and target".into());
+    }
+    let mut out = rtype(&t[0])?.to_int().to_be_bytes().to_vec();
+    let scheme = t[1].as_str_lossy().to_ascii_uppercase();
+    out.push(if scheme == "NOTIFY" {
+        1
+    } else {
+        num(&t[1], 255)? as u8
+    });
+    out.extend(encode_fields(&[F::U16, F::Name(false)], &t[2..], origin)?);
+    Ok(out)
+}
+
+fn amtrelay(t: &[Token], origin: &str) -> Result<Vec<u8>, String> {
+    if t.len() < 3 {
+        return Err("expected precedence, discovery bit, type and relay".into());
+    }
+    let prec = num(&t[0], 255)? as u8;
+    let d = num(&t[1], 1)? as u8;
+    let ty = num(&t[2], 127)? as u8;
+    let mut out = vec![prec, (d << 7) | ty];
+    let rest = &t[3..];
+    match (ty, rest) {
+        (0, []) => {}
+        (0, [dot]) if dot.is(".") => {}
+        (1, [a]) => out.extend_from_slice(&ipv4(a)?.octets()),
+        (2, [a]) => out.extend_from_slice(&ipv6(a)?.octets()),
+        (3, [n]) => out.extend(name(n, origin, false)?),
+        _ => return Err("relay does not fit the relay type".into()),
+    }
+    Ok(out)
+}
+
+fn apl(t: &[Token], _: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for tok in t {
+        let s = tok.as_str_lossy();
+        let (neg, body) = match s.strip_prefix('!') {
+            Some(b) => (true, b),
+            None => (false, s.as_str()),
+        };
+        let bad = || format!("bad APL item '{s}'");
+        let (afi, rest) = body.split_once(':').ok_or_else(bad)?;
+        let (addr, prefix) = rest.split_once('/').ok_or_else(bad)?;
+        let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+        let (afi, mut bytes) = match afi {
+            "1" if prefix <= 32 => (
+                1u16,
+                addr.parse::<Ipv4Addr>()
+                    .map_err(|_| bad())?
+                    .octets()
+                    .to_vec(),
+            ),
+            "2" if prefix <= 128 => (
+                2u16,
+                addr.parse::<Ipv6Addr>()
+                    .map_err(|_| bad())?
+                    .octets()
+                    .to_vec(),
+            ),
+            _ => return Err(bad()),
+        };
+        while bytes.last() == Some(&0) {
+            bytes.pop();
+        }
+        out.extend_from_slice(&afi.to_be_bytes());
+        out.push(prefix);
+        out.push((u8::from(neg) << 7) | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    Ok(out)
+}
+
+/// LOC (RFC 1876 s3): `d [m [s]] N|S d [m [s]] E|W alt[m] [siz[m] [hp[m] [vp[m]]]]`.
+fn loc(t: &[Token], _: &str) -> Result<Vec<u8>, String> {
+    let words: Vec<String> = t.iter().map(Token::as_str_lossy).collect();
+    let mut i = 0;
+    let mut coord = |hemis: [&str; 2], max_deg: f64| -> Result<u32, String> {
+        let mut parts = Vec::new();
+        while i < words.len() && !hemis.iter().any(|h| words[i].eq_ignore_ascii_case(h)) {
+            parts.push(
+                words[i]
+                    .parse::<f64>()
+                    .map_err(|_| format!("bad LOC coordinate '{}'", words[i]))?,
+            );
+            i += 1;
+        }
+        let h = words
+            .get(i)
+            .ok_or("LOC hemisphere missing")?
+            .to_ascii_uppercase();
+        i += 1;
+        if parts.is_empty() || parts.len() > 3 {
+            return Err("LOC coordinate needs degrees [minutes [seconds]]".into());
+        }
+        let secs =
+            parts[0] * 3600.0 + parts.get(1).unwrap_or(&0.0) * 60.0 + parts.get(2).unwrap_or(&0.0);
+        if parts[0] > max_deg || secs > max_deg * 3600.0 {
+            return Err("LOC coordinate out of range".into());
+        }
+        let ms = (secs * 1000.0).round() as i64;
+        let v = if h == hemis[0] {
+            (1i64 << 31) + ms
+        } else {
+            (1i64 << 31) - ms
+        };
+        Ok(v as u32)
+    };
+    let lat = coord(["N", "S"], 90.0)?;
+    let lon = coord(["E", "W"], 180.0)?;
+    let meters = |s: &str| -> Result<f64, String> {
+        s.trim_end_matches(['m', 'M'])
+            .parse::<f64>()
+            .map_err(|_| format!("bad LOC distance '{s}'"))
+    };
+    let alt = meters(words.get(i).ok_or("LOC altitude missing")?)?;
+    let alt_cm = (alt * 100.0).round() as i64 + 10_000_000;
+    if !(0..=u32::MAX as i64).contains(&alt_cm) {
+        return Err("LOC altitude out of range".into());
+    }
+    let mut prec = [1.0, 10_000.0, 10.0];
+    for (k, p) in prec.iter_mut().enumerate() {
+        if let Some(w) = words.get(i + 1 + k) {
+            *p = meters(w)?;
+        }
+    }
+    if words.len() > i + 4 {
+        return Err("too many LOC fields".into());
+    }
+    let mut out = vec![0u8];
+    for p in prec {
+        out.push(precision(p)?);
+    }
+    out.extend_from_slice(&lat.to_be_bytes());
+    out.extend_from_slice(&lon.to_be_bytes());
+    out.extend_from_slice(&(alt_cm as u32).to_be_bytes());
+    Ok(out)
+}
+
+/// RFC 1876 size/precision: a mantissa and a power of ten of centimetres.
+fn precision(m: f64) -> Result<u8, String> {
+    if m < 0.0 {
+        return Err(format!("LOC size or precision {m}m is negative"));
+    }
+    let mut cm = (m * 100.0).round() as u64;
+    let mut exp = 0u8;
+    while cm > 9 {
+        cm /= 10;
+        exp += 1;
+    }
+    if exp > 9 {
+        return Err(format!("LOC size or precision {m}m is too large"));
+    }
+    Ok(((cm as u8) << 4) | exp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<Token> {
+        let mut lx = super::super::lexer::Lexer::new(s.as_bytes());
+        lx.next_line().unwrap().unwrap().tokens
+    }
+
+    fn enc(ty: &str, data: &str) -> Vec<u8> {
+        let t = toks(&format!("{ty} {data}"));
+        encode(&t[0], &t[1..], "example.").unwrap().unwrap().1
+    }
+
+    #[test]
+    fn loc_matches_rfc1876_example() {
+        // BIND: 52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m
+        let w = enc(
+            "LOC",
+            "52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m",
+        );
+        assert_eq!(w[..4], [0, 0x00, 0x16, 0x13]);
+        assert_eq!(
+            u32::from_be_bytes(w[4..8].try_into().unwrap()),
+            (1u32 << 31) + 188_543_000
+        );
+        assert_eq!(u32::from_be_bytes(w[12..16].try_into().unwrap()), 9_999_800);
+    }
+
+    #[test]
+    fn simple_types() {
+        assert_eq!(
+            enc("AFSDB", "1 AFS.Example.NET."),
+            b"\x00\x01\x03afs\x07example\x03net\x00"
+        );
+        assert_eq!(
+            enc("EUI48", "00-00-5e-00-53-2a"),
+            [0, 0, 0x5e, 0, 0x53, 0x2a]
+        );
+        assert_eq!(
+            enc("L64", "10 2001:0db8:1140:1000"),
+            [0, 10, 0x20, 1, 0x0d, 0xb8, 0x11, 0x40, 0x10, 0]
+        );
+        assert_eq!(
+            enc("APL", "1:192.168.32.0/21 !1:192.168.38.0/28"),
+            [0, 1, 21, 3, 192, 168, 32, 0, 1, 28, 0x83, 192, 168, 38]
+        );
+        assert_eq!(
+            enc("WKS", "192.0.2.1 tcp 25"),
+            [192, 0, 2, 1, 6, 0, 0, 0, 0x40]
+        );
+        assert_eq!(enc("URI", "10 1 \"ftp://x\""), b"\x00\x0a\x00\x01ftp://x");
+        assert!(encode(&toks("LOC x")[0], &toks("x 1 2")[..], ".").is_some_and(|r| r.is_err()));
+    }
+}
