@@ -116,12 +116,23 @@ fn sign_with_keys(
     flags: &[&str],
 ) -> Vec<String> {
     let zone = corpus().join("zones/delegations.example.zone");
-    let origin = "delegations.example.";
+    sign_zone_with_keys(dir, &zone, "delegations.example.", keys, flags)
+}
+
+/// Signs `zone` with `keys`, then runs the oracle, compare-content and our
+/// verifier; returns what failed.
+fn sign_zone_with_keys(
+    dir: &std::path::Path,
+    zone: &std::path::Path,
+    origin: &str,
+    keys: &[std::path::PathBuf],
+    flags: &[&str],
+) -> Vec<String> {
     let out = dir.join("out.signed");
     let ds = dir.join("out.ds");
     let mut cmd = zonesign();
     cmd.arg("sign")
-        .arg(&zone)
+        .arg(zone)
         .args(["--origin", origin])
         .arg("--out")
         .arg(&out)

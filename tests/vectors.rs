@@ -60,7 +60,6 @@ fn key_for(v: &toml::Table) -> keys::SigningKey {
 /// Deterministic signatures (Ed25519, RSA PKCS#1 v1.5) are reproduced byte for byte.
 #[test]
 fn rrsigs_reproduced_exactly() {
-    let mut sha384 = 0;
     for file in [
         "rfc8080-ed25519-1.toml",
         "rfc8080-ed25519-2.toml",
