@@ -38,6 +38,14 @@ impl Role {
         matches!(self, Role::Ksk | Role::Csk)
     }
 
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Ksk => "KSK",
+            Role::Zsk => "ZSK",
+            Role::Csk => "CSK",
+        }
+    }
+
     pub fn signs_zone(self) -> bool {
         matches!(self, Role::Zsk | Role::Csk)
     }

@@ -1,0 +1,130 @@
+//! What the key states mean for the zone and its parent (SPEC §2 table),
+//! and the operator actions they call for.
+
+use serde::Serialize;
+
+use super::timing::Timing;
+use super::{Action, ActionKind};
+use crate::keys::Role;
+use crate::policy::Policy;
+use crate::state::{KeyState, ZoneState};
+
+/// Which keys do what, by key tag.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Decisions {
+    /// DNSKEYs in the zone.
+    pub published: Vec<u16>,
+    /// Keys that sign the DNSKEY RRset (and CDS/CDNSKEY): every published
+    /// KSK or CSK (double-KSK, RFC 7583 s3.3.2).
+    pub keyset_signers: Vec<u16>,
+    /// Keys that sign the other authoritative RRsets.
+    pub zone_signers: Vec<u16>,
+    /// DS records the parent must hold.
+    pub ds_wanted: Vec<u16>,
+    /// DS records the parent must drop.
+    pub ds_withdraw: Vec<u16>,
+    /// Keys published as CDS/CDNSKEY (those wanted at the parent and in the zone).
+    pub cds: Vec<u16>,
+}
+
+/// Derives the decisions from the key states.
+pub fn decide(state: &ZoneState) -> Decisions {
+    let mut d = Decisions::default();
+    for k in &state.keys {
+        let sep = k.role != Role::Zsk;
+        if k.state.published() {
+            d.published.push(k.tag);
+            if sep {
+                d.keyset_signers.push(k.tag);
+            }
+        }
+        if k.role != Role::Ksk && k.state == KeyState::Active {
+            d.zone_signers.push(k.tag);
+        }
+        if sep && k.state.ds_wanted() {
+            d.ds_wanted.push(k.tag);
+            if k.state.published() {
+                d.cds.push(k.tag);
+            }
+        }
+        if sep
+            && k.state == KeyState::Retire
+            && k.times.ds_seen.is_some()
+            && k.times.ds_gone.is_none()
+        {
+            d.ds_withdraw.push(k.tag);
+        }
+    }
+    d
+}
+
+/// The operator actions the current states call for.
+pub fn actions(policy: &Policy, s: &ZoneState, now: u64) -> Vec<Action> {
+    let t = Timing {
+        policy,
+        history: &s.history,
+        now,
+    };
+    let zone = s.zone.trim_end_matches('.');
+    let mut out = Vec::new();
+    for k in &s.keys {
+        let sep = k.role != Role::Zsk;
+        let tag = k.tag;
+        if sep && k.state.ds_wanted() && k.times.ds_seen.is_none() {
+            // The predecessor's end of life is when the new DS is needed.
+            let deadline = s
+                .keys
+                .iter()
+                .filter(|o| o.role == k.role && o.state == KeyState::Active && o.tag != tag)
+                .filter_map(|o| t.end_of_life(o))
+                .min();
+            let by = deadline
+                .map(|d| format!(" by {}", crate::time::rfc3339(d)))
+                .unwrap_or_default();
+            out.push(Action {
+                kind: ActionKind::SubmitDs,
+                tag: Some(tag),
+                deadline,
+                message: format!(
+                    "submit DS {tag} to the parent of {zone}{by} (ds/{zone}.ds), then run `zonesign ds-seen {zone} {tag}`"
+                ),
+            });
+        }
+        if sep
+            && k.state == KeyState::Retire
+            && k.times.ds_seen.is_some()
+            && k.times.ds_gone.is_none()
+        {
+            out.push(Action {
+                kind: ActionKind::WithdrawDs,
+                tag: Some(tag),
+                deadline: None,
+                message: format!(
+                    "withdraw DS {tag} from the parent of {zone}, then run `zonesign ds-gone {zone} {tag}`"
+                ),
+            });
+        }
+        if k.state == KeyState::Active
+            && t.manual(k.role)
+            && !k.standby
+            && let Some(end) = t.end_of_life(k).filter(|&e| now >= e)
+        {
+            let flag = if k.role == Role::Zsk {
+                "--zsk"
+            } else {
+                "--ksk"
+            };
+            out.push(Action {
+                    kind: ActionKind::RolloverDue,
+                    tag: Some(tag),
+                    deadline: Some(end),
+                    message: format!(
+                        "{} {tag} reached the end of its lifetime on {}: run `zonesign rollover {zone} {flag}`",
+                        k.role.label(),
+                        crate::time::rfc3339(end)
+                    ),
+                });
+        }
+    }
+    out
+}
