@@ -162,6 +162,9 @@ fn standby_ksk_path() {
     let mut keys = FakeKeys::new();
     let o = run(&p, &ZoneState::new("example.com"), &[], T0, &mut keys);
     let old = one(&o.state, Role::Ksk, KeyState::Active);
+    // No standby until the active KSK's DS is at the parent.
+    assert!(tags_in(&o.state, Role::Ksk, KeyState::Dssub).is_empty());
+    let o = run(&p, &o.state, &[Event::DsSeen(old)], T0, &mut keys);
     let sb = one(&o.state, Role::Ksk, KeyState::Dssub);
     let d = decide(&o.state);
     assert!(d.ds_wanted.contains(&sb) && !d.published.contains(&sb));
@@ -190,6 +193,8 @@ fn emergency_ksk_rollover_uses_a_ready_standby() {
     p.ksk.standby = 1;
     let mut keys = FakeKeys::new();
     let s = run(&p, &ZoneState::new("example.com"), &[], T0, &mut keys).state;
+    let ksk = one(&s, Role::Ksk, KeyState::Active);
+    let s = run(&p, &s, &[Event::DsSeen(ksk)], T0, &mut keys).state;
     let sb = one(&s, Role::Ksk, KeyState::Dssub);
     let s = run(&p, &s, &[Event::DsSeen(sb)], T0 + 1, &mut keys).state;
     let s = run(&p, &s, &[], T0 + 1 + DS_READY, &mut keys).state;

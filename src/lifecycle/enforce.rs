@@ -345,11 +345,13 @@ fn needed_keys(policy: &Policy, s: &ZoneState, now: u64) -> Vec<KeyRequest> {
             });
         }
     }
-    if !policy.csk
-        && s.keys
-            .iter()
-            .any(|k| k.role == Role::Ksk && k.state == KeyState::Active)
-    {
+    // A standby's DS goes to the parent only beside the active KSK's DS:
+    // alone in the DS RRset it would make the zone bogus.
+    let active_ds_seen = s
+        .keys
+        .iter()
+        .any(|k| k.role == Role::Ksk && k.state == KeyState::Active && k.times.ds_seen.is_some());
+    if !policy.csk && active_ds_seen {
         let standbys = s
             .keys
             .iter()
