@@ -15,6 +15,9 @@ pub enum Error {
     /// A problem with a zone as a whole (no SOA, no apex NS, …).
     #[error("{}: {reason}", file.display())]
     Zone { file: PathBuf, reason: String },
+    /// A configuration file that cannot be used.
+    #[error("{}: {reason}", file.display())]
+    Config { file: PathBuf, reason: String },
     /// A key file that cannot be read or used.
     #[error("{}: {reason}", file.display())]
     Key { file: PathBuf, reason: String },

@@ -3,12 +3,14 @@
 //! The library holds every capability; the `zonesign` binary is a thin CLI.
 
 pub mod atomic;
+pub mod config;
 pub mod denial;
 pub mod ds;
 pub mod duration;
 pub mod error;
 pub mod keys;
 pub mod lifecycle;
+pub mod manage;
 pub mod policy;
 pub mod sign;
 pub mod state;

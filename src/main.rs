@@ -6,11 +6,14 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
+use zonesign::config::Config;
 use zonesign::duration::Duration;
 use zonesign::error::Error;
+use zonesign::keys::Role;
+use zonesign::lifecycle::Event;
 use zonesign::sign::{Options, Timing, Window};
 use zonesign::zone::StoredName;
-use zonesign::{keys, stateless, time, verify};
+use zonesign::{keys, manage, stateless, time, verify};
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +28,12 @@ struct Cli {
     /// Less output.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// The configuration file.
+    #[arg(long, global = true, default_value = "zonesign.toml")]
+    config: PathBuf,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -37,6 +46,46 @@ enum Cmd {
     Verify(VerifyArgs),
     /// Generate a key pair as BIND key files (K<zone>.+<alg>+<tag>.key/.private).
     Keygen(KeygenArgs),
+    /// Keys, their states, pending actions and the next change, per zone.
+    Status {
+        /// Zones (default: every zone with a state file).
+        zones: Vec<String>,
+    },
+    /// The parent now serves the DS of this key.
+    DsSeen { zone: String, keytag: u16 },
+    /// The parent no longer serves the DS of this key.
+    DsGone { zone: String, keytag: u16 },
+    /// Start a key rollover at the next run.
+    Rollover(RolloverArgs),
+    /// Every future key transition and operator action under the policy.
+    Plan {
+        zone: String,
+        /// How far ahead (e.g. 2y, 180d).
+        #[arg(long, default_value = "2y")]
+        until: String,
+    },
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct RollTarget {
+    #[arg(long)]
+    ksk: bool,
+    #[arg(long)]
+    zsk: bool,
+    /// Use a standby KSK whose DS is already at the parent.
+    #[arg(long)]
+    use_standby: bool,
+}
+
+#[derive(Args)]
+struct RolloverArgs {
+    zone: String,
+    #[command(flatten)]
+    target: RollTarget,
+    /// The key is compromised: roll at once (a KSK roll uses a ready standby).
+    #[arg(long)]
+    emergency: bool,
 }
 
 #[derive(Args)]
@@ -132,7 +181,7 @@ fn main() -> ExitCode {
 /// SPEC §4: 1 a zone failed, 2 bad usage or configuration.
 fn exit_code(e: &Error) -> u8 {
     match e {
-        Error::Usage(_) | Error::Key { .. } => 2,
+        Error::Usage(_) | Error::Key { .. } | Error::Config { .. } => 2,
         _ => 1,
     }
 }
@@ -176,6 +225,63 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 ExitCode::from(1)
             })
         }
+        Cmd::Status { zones } => {
+            let cfg = Config::load(&cli.config)?;
+            let zones = if zones.is_empty() {
+                known_zones(&cfg)
+            } else {
+                zones.iter().map(|z| zone_key(z)).collect()
+            };
+            let mut all = Vec::new();
+            for z in &zones {
+                all.push(manage::status(&cfg, z, now)?);
+            }
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+            } else {
+                for s in &all {
+                    print!("{s}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::DsSeen { zone, keytag } => record(&cli.config, &zone, Event::DsSeen(keytag), now),
+        Cmd::DsGone { zone, keytag } => record(&cli.config, &zone, Event::DsGone(keytag), now),
+        Cmd::Rollover(a) => {
+            let t = &a.target;
+            let event = if t.use_standby {
+                Event::UseStandby
+            } else {
+                let cfg = Config::load(&cli.config)?;
+                let csk = cfg.policy_for(&zone_key(&a.zone)).csk;
+                let role = match (t.ksk, csk) {
+                    (_, true) => Role::Csk,
+                    (true, false) => Role::Ksk,
+                    (false, false) => Role::Zsk,
+                };
+                Event::Rollover {
+                    role,
+                    emergency: a.emergency,
+                }
+            };
+            record(&cli.config, &a.zone, event, now)
+        }
+        Cmd::Plan { zone, until } => {
+            let cfg = Config::load(&cli.config)?;
+            let zone = zone_key(&zone);
+            let state = manage::load_state(&cfg, &zone)?;
+            let until = now + secs(&until, "--until")?;
+            let entries = manage::plan(cfg.policy_for(&zone), &state, now, until);
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&entries).unwrap_or_default()
+                );
+            } else {
+                print!("{}", manage::plan_table(&zone, &entries));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Keygen(a) => {
             let zone = parse_name(&a.zone)?;
             let alg = keys::parse_algorithm(&a.algorithm)
@@ -196,6 +302,35 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Zone names as files and the state use them: lower case, no final dot.
+fn zone_key(z: &str) -> String {
+    z.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Zones with a state file.
+fn known_zones(cfg: &Config) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(&cfg.paths.state)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()
+                        .and_then(|n| n.strip_suffix(".toml"))
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn record(config: &std::path::Path, zone: &str, event: Event, now: u64) -> Result<ExitCode, Error> {
+    let cfg = Config::load(config)?;
+    manage::record(&cfg, &zone_key(zone), &[event], now)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn sign(a: SignArgs, now: u64, quiet: bool) -> Result<ExitCode, Error> {

@@ -45,7 +45,7 @@ fn ignored(actions: &mut Vec<Action>, tag: Option<u16>, message: String) {
     });
 }
 
-fn apply_event(s: &mut ZoneState, e: &Event, now: u64, actions: &mut Vec<Action>) {
+pub(super) fn apply_event(s: &mut ZoneState, e: &Event, now: u64, actions: &mut Vec<Action>) {
     match *e {
         Event::DsSeen(tag) => match s
             .keys

@@ -85,6 +85,18 @@ pub struct Outcome {
     pub next_change: Option<u64>,
 }
 
+/// Records operator events in the state without moving any key: the next
+/// run enforces them (and signs with the result). Returns the events that
+/// could not be applied.
+pub fn record_events(state: &ZoneState, events: &[Event], now: u64) -> (ZoneState, Vec<Action>) {
+    let mut s = state.clone();
+    let mut ignored = Vec::new();
+    for e in events {
+        enforce::apply_event(&mut s, e, now, &mut ignored);
+    }
+    (s, ignored)
+}
+
 /// Enforces, generating requested keys with `keygen`, until the enforcer
 /// asks for nothing more. `keygen` gets the request and returns the key
 /// record (in the generate state), or an error.

@@ -1,0 +1,284 @@
+//! Operator commands on the key state: `status`, `ds-seen`, `ds-gone`,
+//! `rollover` and `plan`.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::keys::Role;
+use crate::lifecycle::{self, Action, ActionKind, Event, KeyRequest};
+use crate::policy::Policy;
+use crate::state::{KeyRecord, KeyState, KeyTimes, ZoneState};
+use crate::time::rfc3339;
+
+/// Loads a zone's state; a zone without a state file has no keys yet.
+pub fn load_state(cfg: &Config, zone: &str) -> Result<ZoneState> {
+    ZoneState::load(&cfg.state_file(zone), zone)
+}
+
+/// Records `events` (ds-seen, ds-gone, rollover requests) for the next run.
+/// An event that does not fit the key states is a usage error.
+pub fn record(cfg: &Config, zone: &str, events: &[Event], now: u64) -> Result<()> {
+    let path = cfg.state_file(zone);
+    if !path.exists() {
+        return Err(Error::Usage(format!(
+            "{zone}: no state yet (run `zonesign run {zone}` first)"
+        )));
+    }
+    let state = load_state(cfg, zone)?;
+    let (state, ignored) = lifecycle::record_events(&state, events, now);
+    if let Some(a) = ignored.first() {
+        return Err(Error::Usage(format!("{zone}: {}", a.message)));
+    }
+    state.save(&path)
+}
+
+/// One key as `status` shows it.
+#[derive(Debug, Serialize)]
+pub struct KeyStatus {
+    pub tag: u16,
+    pub role: Role,
+    pub algorithm: u8,
+    pub state: KeyState,
+    pub since: Option<String>,
+    pub standby: bool,
+    pub ds_seen: Option<String>,
+}
+
+/// A zone as `status` shows it.
+#[derive(Debug, Serialize)]
+pub struct ZoneStatus {
+    pub zone: String,
+    pub policy: String,
+    pub keys: Vec<KeyStatus>,
+    pub actions: Vec<Action>,
+    pub next_change: Option<String>,
+}
+
+pub fn status(cfg: &Config, zone: &str, now: u64) -> Result<ZoneStatus> {
+    let state = load_state(cfg, zone)?;
+    let policy = cfg.policy_for(zone);
+    // What the enforcer would do now, without saving it.
+    let preview = lifecycle::enforce(policy, &state, &[], now);
+    let keys = state
+        .keys
+        .iter()
+        .map(|k| KeyStatus {
+            tag: k.tag,
+            role: k.role,
+            algorithm: k.algorithm,
+            state: k.state,
+            since: k.times.entered(k.state).map(rfc3339),
+            standby: k.standby,
+            ds_seen: k.times.ds_seen.map(rfc3339),
+        })
+        .collect();
+    Ok(ZoneStatus {
+        zone: zone.to_string(),
+        policy: policy.name.clone(),
+        keys,
+        actions: preview.actions,
+        next_change: preview.next_change.map(rfc3339),
+    })
+}
+
+impl std::fmt::Display for ZoneStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{} (policy {})", self.zone, self.policy)?;
+        if self.keys.is_empty() {
+            writeln!(f, "  no keys yet: the next run makes them")?;
+        }
+        for k in &self.keys {
+            write!(
+                f,
+                "  {} {:>5}  alg {:<3} {:<10} since {}",
+                k.role.label(),
+                k.tag,
+                k.algorithm,
+                k.state.name(),
+                k.since.as_deref().unwrap_or("-")
+            )?;
+            if k.standby {
+                write!(f, "  (standby)")?;
+            }
+            if let Some(s) = &k.ds_seen {
+                write!(f, "  DS seen {s}")?;
+            }
+            writeln!(f)?;
+        }
+        for a in &self.actions {
+            writeln!(f, "  action: {}", a.message)?;
+        }
+        if let Some(n) = &self.next_change {
+            writeln!(f, "  next change due: {n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One line of a plan: a key changing state, or an operator action.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanEntry {
+    pub at: String,
+    /// Epoch seconds, for sorting by machines.
+    pub at_secs: u64,
+    pub key: String,
+    pub role: Role,
+    pub from: Option<KeyState>,
+    pub to: Option<KeyState>,
+    pub action: Option<String>,
+}
+
+/// Tags at or above this are keys the plan imagines.
+const FUTURE_TAG: u16 = 60000;
+
+fn key_label(tag: u16) -> String {
+    if tag >= FUTURE_TAG {
+        format!("new#{}", tag - FUTURE_TAG + 1)
+    } else {
+        tag.to_string()
+    }
+}
+
+/// The future key timeline under `policy` from `now` to `until`, assuming
+/// runs at every due time and a parent that publishes (and withdraws) a DS
+/// `Dreg` after it is asked to, confirmed at once with ds-seen / ds-gone.
+pub fn plan(policy: &Policy, state: &ZoneState, now: u64, until: u64) -> Vec<PlanEntry> {
+    let mut s = state.clone();
+    let mut next_tag = FUTURE_TAG;
+    let mut out = Vec::new();
+    let mut scheduled: Vec<(u64, Event)> = Vec::new();
+    let mut asked: std::collections::HashSet<(u16, bool)> = std::collections::HashSet::new();
+    let mut t = now;
+    for _ in 0..20_000 {
+        let events: Vec<Event> = scheduled
+            .iter()
+            .filter(|(at, _)| *at <= t)
+            .map(|(_, e)| e.clone())
+            .collect();
+        scheduled.retain(|(at, _)| *at > t);
+        let keygen = |r: &KeyRequest| -> Result<KeyRecord, ()> {
+            next_tag += 1;
+            Ok(KeyRecord {
+                tag: next_tag - 1,
+                algorithm: policy.algorithm.to_int(),
+                role: r.role,
+                state: KeyState::Generate,
+                standby: r.standby,
+                file: String::new(),
+                times: KeyTimes::default(),
+            })
+        };
+        let Ok(o) = lifecycle::advance(policy, &s, &events, t, keygen) else {
+            break;
+        };
+        for tr in &o.transitions {
+            out.push(PlanEntry {
+                at: rfc3339(tr.at),
+                at_secs: tr.at,
+                key: key_label(tr.tag),
+                role: tr.role,
+                from: Some(tr.from),
+                to: Some(tr.to),
+                action: None,
+            });
+        }
+        for a in &o.actions {
+            let Some(tag) = a.tag else { continue };
+            let add = match a.kind {
+                ActionKind::SubmitDs => true,
+                ActionKind::WithdrawDs => false,
+                _ => continue,
+            };
+            if asked.insert((tag, add)) {
+                let role = s
+                    .key(tag)
+                    .or_else(|| o.state.key(tag))
+                    .map_or(Role::Ksk, |k| k.role);
+                out.push(PlanEntry {
+                    at: rfc3339(t),
+                    at_secs: t,
+                    key: key_label(tag),
+                    role,
+                    from: None,
+                    to: None,
+                    action: Some(if add {
+                        "submit DS".into()
+                    } else {
+                        "withdraw DS".into()
+                    }),
+                });
+                let e = if add {
+                    Event::DsSeen(tag)
+                } else {
+                    Event::DsGone(tag)
+                };
+                scheduled.push((t + policy.registration_delay, e));
+            }
+        }
+        s = o.state;
+        let next_event = scheduled.iter().map(|(at, _)| *at).min();
+        let next = match (o.next_change, next_event) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(u64::MAX),
+        };
+        if next > until || next <= t {
+            break;
+        }
+        t = next;
+    }
+    out
+}
+
+/// The plan as a table.
+pub fn plan_table(zone: &str, entries: &[PlanEntry]) -> String {
+    let mut s = format!("{zone}: key timeline\n");
+    let _ = writeln!(s, "{:<21} {:<4} {:>6}  what", "when (UTC)", "role", "key");
+    for e in entries {
+        let what = match (&e.from, &e.to, &e.action) {
+            (Some(f), Some(t), _) => format!("{} -> {}", f.name(), t.name()),
+            (_, _, Some(a)) => a.clone(),
+            _ => String::new(),
+        };
+        let _ = writeln!(s, "{:<21} {:<4} {:>6}  {what}", e.at, e.role.label(), e.key);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_shows_two_years_of_rollovers() {
+        let p = Policy::default_named("default");
+        let now = 1_800_000_000;
+        let entries = plan(
+            &p,
+            &ZoneState::new("example.com"),
+            now,
+            now + 2 * 365 * 86400,
+        );
+        let zsk_active = entries
+            .iter()
+            .filter(|e| e.role == Role::Zsk && e.to == Some(KeyState::Active))
+            .count();
+        let ksk_active = entries
+            .iter()
+            .filter(|e| e.role == Role::Ksk && e.to == Some(KeyState::Active))
+            .count();
+        // 90-day ZSKs and 1-year KSKs over two years, plus the first of each.
+        assert!((8..=10).contains(&zsk_active), "{zsk_active}");
+        assert!((2..=3).contains(&ksk_active), "{ksk_active}");
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.action.as_deref() == Some("submit DS"))
+        );
+        assert!(entries.windows(2).all(|w| w[0].at_secs <= w[1].at_secs));
+        let table = plan_table("example.com", &entries);
+        assert!(table.contains("publish -> ready"), "{table}");
+    }
+}
