@@ -291,20 +291,26 @@ fn violations(sim: &Sim) -> Vec<String> {
 
 const YEARS: u64 = 4;
 
+/// Simulates YEARS of runs and asserts that no cache state ever fails.
+fn simulate_safely(p: &Policy, seed: u64) -> Sim {
+    let mut sim = Sim::new(p.clone(), seed);
+    sim.simulate(YEARS * 365, Sabotage::None);
+    let v = violations(&sim);
+    assert!(
+        v.is_empty(),
+        "seed {seed}: {} violations, first: {:?}",
+        v.len(),
+        &v[..v.len().min(3)]
+    );
+    sim
+}
+
 #[test]
 fn ksk_zsk_with_standby_stays_safe_for_years() {
     let mut p = policy();
     p.ksk.standby = 1;
     for seed in 1..=3 {
-        let mut sim = Sim::new(p.clone(), seed);
-        sim.simulate(YEARS * 365, Sabotage::None);
-        let v = violations(&sim);
-        assert!(
-            v.is_empty(),
-            "seed {seed}: {} violations, first: {:?}",
-            v.len(),
-            &v[..v.len().min(3)]
-        );
+        let sim = simulate_safely(&p, seed);
         let s = &sim.stats;
         eprintln!(
             "seed {seed}: {s:?}, {} zone versions, {} DS versions",
@@ -330,15 +336,7 @@ fn csk_stays_safe_for_years() {
     let mut p = policy();
     p.csk = true;
     for seed in 10..=12 {
-        let mut sim = Sim::new(p.clone(), seed);
-        sim.simulate(YEARS * 365, Sabotage::None);
-        let v = violations(&sim);
-        assert!(
-            v.is_empty(),
-            "seed {seed}: {} violations, first: {:?}",
-            v.len(),
-            &v[..v.len().min(3)]
-        );
+        let sim = simulate_safely(&p, seed);
         assert!(
             sim.stats.dead[2] as u64 >= YEARS * 365 / 90 - 2,
             "CSK rollovers completed: {:?}",

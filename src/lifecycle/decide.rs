@@ -60,11 +60,7 @@ pub fn decide(state: &ZoneState) -> Decisions {
 
 /// The operator actions the current states call for.
 pub fn actions(policy: &Policy, s: &ZoneState, now: u64) -> Vec<Action> {
-    let t = Timing {
-        policy,
-        history: &s.history,
-        now,
-    };
+    let t = Timing::new(policy, &s.history, now);
     let zone = s.zone.trim_end_matches('.');
     let mut out = Vec::new();
     for k in &s.keys {

@@ -188,11 +188,7 @@ fn retire_others(s: &mut ZoneState, role: Role, except: u16, now: u64, out: &mut
 /// One pass over the keys; returns whether anything changed.
 fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool {
     let history = s.history.clone();
-    let t = Timing {
-        policy,
-        history: &history,
-        now,
-    };
+    let t = Timing::new(policy, &history, now);
     for i in 0..s.keys.len() {
         let k = &s.keys[i];
         let (role, tag) = (k.role, k.tag);
@@ -306,11 +302,7 @@ pub fn roles(policy: &Policy) -> &'static [Role] {
 /// Keys the zone needs now: first keys, successors within their lead
 /// time (or asked for), and standby KSKs.
 fn needed_keys(policy: &Policy, s: &ZoneState, now: u64) -> Vec<KeyRequest> {
-    let t = Timing {
-        policy,
-        history: &s.history,
-        now,
-    };
+    let t = Timing::new(policy, &s.history, now);
     let mut out = Vec::new();
     for &role in roles(policy) {
         let live = |k: &&KeyRecord| k.role == role && !k.standby;
@@ -376,11 +368,7 @@ fn needed_keys(policy: &Policy, s: &ZoneState, now: u64) -> Vec<KeyRequest> {
 /// The earliest time after `now` at which a time-driven transition or
 /// successor generation falls due.
 fn next_change(policy: &Policy, s: &ZoneState, now: u64) -> Option<u64> {
-    let t = Timing {
-        policy,
-        history: &s.history,
-        now,
-    };
+    let t = Timing::new(policy, &s.history, now);
     let mut times = Vec::new();
     for k in &s.keys {
         let entered = k.times.entered(k.state).unwrap_or(now);

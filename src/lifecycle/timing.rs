@@ -13,7 +13,15 @@ pub struct Timing<'a> {
     pub now: u64,
 }
 
-impl Timing<'_> {
+impl<'a> Timing<'a> {
+    pub fn new(policy: &'a Policy, history: &'a History, now: u64) -> Timing<'a> {
+        Timing {
+            policy,
+            history,
+            now,
+        }
+    }
+
     /// TTLkey, the largest DNSKEY TTL still cached.
     pub fn ttl_key(&self) -> u64 {
         self.history
