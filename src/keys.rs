@@ -267,6 +267,20 @@ fn with_ext(base: &Path, ext: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Deletes the key files of a purged key (`<base>.key` and `<base>.private`
+/// in `dir`); files already gone are fine.
+pub fn delete_key_files(dir: &Path, base: &str) -> Result<()> {
+    for ext in ["private", "key"] {
+        let p = with_ext(&dir.join(base), ext);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&p, e)),
+        }
+    }
+    Ok(())
+}
+
 /// Loads a BIND or ldns key pair. `path` may name the `.key`, the
 /// `.private` or the common base.
 pub fn load_bind(path: &Path) -> Result<SigningKey> {
@@ -298,4 +312,34 @@ pub fn load_bind(path: &Path) -> Result<SigningKey> {
     }
     SigningKey::from_parts(record.owner().clone(), &secret, record.data().clone())
         .map_err(|e| Error::key(&private_path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn key_files_round_trip_and_purge() {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = StoredName::from_str("example.com.").unwrap();
+        let (secret, key) = generate(&owner, SecurityAlgorithm::ED25519, FLAGS_KSK).unwrap();
+        let base = write_bind_files(dir.path(), &key, &secret).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(with_ext(&base, "private"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let back = load_bind(&base).unwrap();
+        assert_eq!(back.key_tag, key.key_tag);
+        assert!(back.is_sep());
+        let name = base.file_name().unwrap().to_str().unwrap().to_string();
+        delete_key_files(dir.path(), &name).unwrap();
+        assert!(!with_ext(&base, "private").exists() && !with_ext(&base, "key").exists());
+        delete_key_files(dir.path(), &name).unwrap();
+    }
 }
