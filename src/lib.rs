@@ -8,6 +8,7 @@ pub mod denial;
 pub mod ds;
 pub mod duration;
 pub mod error;
+pub mod init;
 pub mod keys;
 pub mod lifecycle;
 pub mod manage;

@@ -46,6 +46,11 @@ enum Cmd {
     Verify(VerifyArgs),
     /// Generate a key pair as BIND key files (K<zone>.+<alg>+<tag>.key/.private).
     Keygen(KeygenArgs),
+    /// Write a commented zonesign.toml and the directory layout.
+    Init {
+        /// Where (default: the current directory).
+        dir: Option<PathBuf>,
+    },
     /// Keys, their states, pending actions and the next change, per zone.
     Status {
         /// Zones (default: every zone with a state file).
@@ -224,6 +229,14 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Cmd::Init { dir } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+            zonesign::init::init(&dir)?;
+            if !cli.quiet {
+                eprintln!("zonesign: wrote {}", dir.join("zonesign.toml").display());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Status { zones } => {
             let cfg = Config::load(&cli.config)?;

@@ -150,3 +150,30 @@ fn plan_as_table_and_json() {
     );
     assert!(rows.iter().any(|r| r["action"] == "submit DS"));
 }
+
+#[test]
+fn init_writes_a_config_the_other_commands_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = zonesign().arg("init").arg(dir.path()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cfg = dir.path().join("zonesign.toml");
+    let o = zonesign()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["plan", "example.com", "--until", "400d"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("-> active"));
+    let o = zonesign().arg("init").arg(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "init must not overwrite");
+    std::fs::write(&cfg, "[policy.default]\nzsk = { lifetime = \"2h\" }\n").unwrap();
+    let o = zonesign()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["status"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("zsk.lifetime"));
+}

@@ -1,0 +1,77 @@
+//! `zonesign init`: a commented zonesign.toml with a sound default policy,
+//! and the directory layout.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// The configuration `init` writes (SPEC §4 names).
+pub const TEMPLATE: &str = r#"# zonesign configuration. Paths are relative to this file.
+# Durations: 90d, 1h30m, 1y, or ISO 8601 (P90D, PT2H).
+
+[paths]
+zones  = "zones"    # unsigned input: every *.zone below it; origin = file name without .zone
+signed = "signed"   # output: signed/<zone>.zone
+ds     = "ds"       # output: ds/<zone>.ds, the DS RRset the parent must hold
+keys   = "keys"     # BIND-format key files (private files are mode 0600)
+state  = "state"    # state/<zone>.toml: the key lifecycle state, the source of truth
+
+# The policy every zone uses unless it names another.
+[policy.default]
+algorithm = "ECDSAP256SHA256"    # or ECDSAP384SHA384, ED25519
+denial = "nsec"                  # or "nsec3" (RFC 9276: no salt, 0 iterations)
+nsec3 = { iterations = 0, salt_length = 0, opt_out = false, resalt = "100d" }
+# csk = true                     # one combined key instead of a KSK and a ZSK
+ksk = { lifetime = "1y", standby = 0, manual_rollover = false }
+zsk = { lifetime = "90d", manual_rollover = false }
+# ttl: the DNSKEY TTL; publish/retire safety: margins added to every wait.
+keys = { ttl = "1h", publish_safety = "1h", retire_safety = "1h", purge = "14d" }
+# Signatures are reused until they expire within `refresh`; a zone is
+# re-signed every `resign` at least.
+signatures = { resign = "2h", refresh = "3d", validity = "14d", validity_denial = "14d",
+               validity_keyset = "14d", jitter = "12h", inception_offset = "1h",
+               max_zone_ttl = "1d" }
+zone = { propagation_delay = "12h", serial = "unixtime" }   # or datecounter, counter, keep
+parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "1d",
+           ds_digests = ["SHA-256"] }
+
+# Per-zone settings, for example:
+# [zone."example.com"]
+# policy = "default"
+# file = "zones/example.com.zone"   # when the file is not <zones>/<name>.zone
+"#;
+
+/// Writes `zonesign.toml` and the directories into `dir`; refuses to
+/// overwrite an existing configuration.
+pub fn init(dir: &Path) -> Result<()> {
+    let file = dir.join("zonesign.toml");
+    if file.exists() {
+        return Err(Error::Usage(format!(
+            "{} exists already; not overwritten",
+            file.display()
+        )));
+    }
+    for sub in ["zones", "signed", "ds", "keys", "state"] {
+        let d = dir.join(sub);
+        std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+    }
+    crate::atomic::write_atomic(&file, TEMPLATE.as_bytes(), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_is_a_valid_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        init(dir.path()).unwrap();
+        let cfg = crate::config::Config::load(&dir.path().join("zonesign.toml")).unwrap();
+        assert_eq!(
+            cfg.policy_for("example.com"),
+            &crate::policy::Policy::default_named("default")
+        );
+        assert!(dir.path().join("state").is_dir());
+        assert!(init(dir.path()).is_err(), "init must not overwrite");
+    }
+}
