@@ -8,12 +8,6 @@ use std::fmt;
 pub struct Duration(pub u64);
 
 impl Duration {
-    pub const ZERO: Duration = Duration(0);
-
-    pub fn secs(self) -> u64 {
-        self.0
-    }
-
     /// Parses `3600`, `1h30m`, `90d`, `1y`, `1W2D` or ISO 8601 `P1DT2H`.
     pub fn parse(text: &str) -> Result<Duration, String> {
         let t = text.trim();

@@ -103,18 +103,7 @@ impl SigningKey {
                 Ok(signature_bytes(&sig).to_vec())
             }
             Signer::LegacyRsa(key, alg) => {
-                use sha2::Digest as _;
-                let (scheme, hashed) = if *alg == SecurityAlgorithm::RSASHA512 {
-                    (
-                        rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-                        sha2::Sha512::digest(data).to_vec(),
-                    )
-                } else {
-                    (
-                        rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-                        sha2::Sha256::digest(data).to_vec(),
-                    )
-                };
+                let (scheme, hashed) = rsa_pkcs1(*alg, data);
                 key.sign(scheme, &hashed).map_err(|e| {
                     Error::Sign(format!("key {}: RSA signing failed: {e}", self.key_tag))
                 })
@@ -238,7 +227,7 @@ pub fn write_bind_files(dir: &Path, key: &SigningKey, secret: &SecretKeyBytes) -
         },
         key.key_tag,
         key.owner,
-        fqdn(&key.owner),
+        crate::zone::write::name_text(&key.owner),
         key.dnskey.flags(),
         key.dnskey.protocol(),
         key.algorithm().to_int(),
@@ -250,9 +239,21 @@ pub fn write_bind_files(dir: &Path, key: &SigningKey, secret: &SecretKeyBytes) -
     Ok(base)
 }
 
-fn fqdn(name: &StoredName) -> String {
-    let s = name.to_string();
-    if s.ends_with('.') { s } else { format!("{s}.") }
+/// The PKCS#1 v1.5 scheme and message digest of an RSA DNSSEC algorithm
+/// (RFC 5702), for signing and verifying with the `rsa` crate.
+pub(crate) fn rsa_pkcs1(alg: SecurityAlgorithm, data: &[u8]) -> (rsa::Pkcs1v15Sign, Vec<u8>) {
+    use sha2::Digest as _;
+    if alg == SecurityAlgorithm::RSASHA512 {
+        (
+            rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+            sha2::Sha512::digest(data).to_vec(),
+        )
+    } else {
+        (
+            rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+            sha2::Sha256::digest(data).to_vec(),
+        )
+    }
 }
 
 fn base64_encode(data: &[u8]) -> String {

@@ -111,9 +111,8 @@ pub fn denial_from(
     }
     let salt = match salt {
         None | Some("-") | Some("") => Vec::new(),
-        Some(hex) => {
-            decode_hex(hex).ok_or_else(|| Error::Usage(format!("--salt '{hex}' is not hex")))?
-        }
+        Some(hex) => domain::utils::base16::decode_vec(hex)
+            .map_err(|_| Error::Usage(format!("--salt '{hex}' is not hex")))?,
     };
     if salt.len() > 255 {
         return Err(Error::Usage("--salt is longer than 255 octets".into()));
@@ -123,14 +122,4 @@ pub fn denial_from(
         salt,
         opt_out,
     }))
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }

@@ -99,6 +99,16 @@ fn is_nsec3_node(n: &Node) -> bool {
             .all(|r| matches!(r.rtype, Rtype::NSEC3 | Rtype::RRSIG))
 }
 
+/// The RRSIG records at a node.
+fn rrsigs(node: &Node) -> impl Iterator<Item = &Signature> {
+    node.get(Rtype::RRSIG).into_iter().flat_map(|s| {
+        s.rdata.iter().filter_map(|d| match d {
+            Rdata::Rrsig(r) => Some(r),
+            _ => None,
+        })
+    })
+}
+
 pub fn verify_zone(zone: &Zone, ds: Option<&[Ds<Bytes>]>, now: u64) -> Report {
     let mut report = Report::default();
     let apex = &zone.apex;
@@ -128,46 +138,24 @@ pub fn verify_zone(zone: &Zone, ds: Option<&[Ds<Bytes>]>, now: u64) -> Report {
         .iter()
         .enumerate()
         .flat_map(|(ni, node)| {
-            let sigs: Vec<&Signature> = node
-                .get(Rtype::RRSIG)
-                .map(|s| {
-                    s.rdata
-                        .iter()
-                        .filter_map(|d| {
-                            if let Rdata::Rrsig(r) = d {
-                                Some(r)
-                            } else {
-                                None
-                            }
-                        })
-                        .collect()
+            node.rrsets
+                .iter()
+                .filter(|set| set.rtype != Rtype::RRSIG)
+                .map(move |set| {
+                    let covering = rrsigs(node)
+                        .filter(|s| s.type_covered() == set.rtype)
+                        .collect();
+                    (ni, set, covering)
                 })
-                .unwrap_or_default();
-            let mut out = Vec::new();
-            for set in node.rrsets.iter().filter(|s| s.rtype != Rtype::RRSIG) {
-                let covering: Vec<&Signature> = sigs
-                    .iter()
-                    .copied()
-                    .filter(|s| s.type_covered() == set.rtype)
-                    .collect();
-                out.push((ni, set, covering));
-            }
-            out
         })
         .collect();
     for node in &zone.nodes {
-        if let Some(sigs) = node.get(Rtype::RRSIG) {
-            for d in &sigs.rdata {
-                if let Rdata::Rrsig(s) = d
-                    && !node.has(s.type_covered())
-                {
-                    report.error(format!(
-                        "{} RRSIG covers {}, which is not there",
-                        node.owner,
-                        s.type_covered()
-                    ));
-                }
-            }
+        for s in rrsigs(node).filter(|s| !node.has(s.type_covered())) {
+            report.error(format!(
+                "{} RRSIG covers {}, which is not there",
+                node.owner,
+                s.type_covered()
+            ));
         }
     }
     let results: Vec<(Vec<String>, usize, Vec<u16>)> = checks
@@ -282,9 +270,7 @@ fn check_rrsig(
     if candidates.is_empty() {
         return Err("no such key in the DNSKEY RRset".into());
     }
-    let prefix = rrsig::prefix_of(sig);
-    let mut data = Vec::with_capacity(prefix.len() + 64 * set.wire.len());
-    rrsig::signed_data(&mut data, &prefix, set, sig.original_ttl().as_secs());
+    let data = rrsig::signed_data(set, sig);
     if candidates
         .iter()
         .any(|k| verify_signature(&k.dnskey, &data, sig.signature()).is_ok())
@@ -297,34 +283,20 @@ fn check_rrsig(
 
 /// Does `sig` verify over `set` with `key`? (No time or field checks.)
 pub fn signature_verifies(set: &Rrset, sig: &Signature, key: &Dnskey<Bytes>) -> bool {
-    let prefix = rrsig::prefix_of(sig);
-    let mut data = Vec::new();
-    rrsig::signed_data(&mut data, &prefix, set, sig.original_ttl().as_secs());
-    verify_signature(key, &data, sig.signature()).is_ok()
+    verify_signature(key, &rrsig::signed_data(set, sig), sig.signature()).is_ok()
 }
 
 /// Verifies with `ring` (through `domain`), and RSA of any size with `rsa`.
 fn verify_signature(key: &Dnskey<Bytes>, data: &[u8], signature: &[u8]) -> Result<(), ()> {
     let alg = key.algorithm();
     if alg == SecurityAlgorithm::RSASHA256 || alg == SecurityAlgorithm::RSASHA512 {
-        use sha2::Digest as _;
         let (e, n) = domain::crypto::common::rsa_exponent_modulus(key, 0).map_err(|_| ())?;
         let public = rsa::RsaPublicKey::new(
             rsa::BigUint::from_bytes_be(&n),
             rsa::BigUint::from_bytes_be(&e),
         )
         .map_err(|_| ())?;
-        let (scheme, hashed) = if alg == SecurityAlgorithm::RSASHA512 {
-            (
-                rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-                sha2::Sha512::digest(data).to_vec(),
-            )
-        } else {
-            (
-                rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-                sha2::Sha256::digest(data).to_vec(),
-            )
-        };
+        let (scheme, hashed) = crate::keys::rsa_pkcs1(alg, data);
         return public.verify(scheme, &hashed, signature).map_err(|_| ());
     }
     let public = domain::crypto::common::PublicKey::from_dnskey(key).map_err(|_| ())?;

@@ -101,12 +101,20 @@ fn fields(l: &str) -> Vec<&str> {
     l.split_whitespace().collect()
 }
 
-fn is(l: &str, owner_prefix: &str, rtype: &str, covered: Option<&str>) -> bool {
+fn is(l: &str, owner: &str, rtype: &str, covered: Option<&str>) -> bool {
     let f = fields(l);
     f.len() > 4
-        && (owner_prefix.is_empty() || f[0].eq_ignore_ascii_case(owner_prefix))
+        && (owner.is_empty() || f[0].eq_ignore_ascii_case(owner))
         && f[3] == rtype
         && covered.is_none_or(|c| f[4] == c)
+}
+
+/// The index of the first line with this owner, type (and covered type or flags).
+fn find(lines: &[String], owner: &str, rtype: &str, covered: Option<&str>) -> usize {
+    lines
+        .iter()
+        .position(|x| is(x, owner, rtype, covered))
+        .unwrap_or_else(|| panic!("no {owner} {rtype} line"))
 }
 
 /// Each breakage the oracle's validators catch must be caught by us too.
@@ -116,13 +124,8 @@ fn breakages(signed: &Path, nsec3: bool) {
         (
             "flip-rrsig",
             mutate(signed, "flip", |l| {
-                let i = l
-                    .iter()
-                    .position(|x| is(x, NS1, "RRSIG", Some("A")))
-                    .unwrap();
-                let last = l[i].pop().unwrap();
-                l[i].push(if last == 'A' { 'B' } else { 'A' });
-                // keep base64 valid: replace a middle character instead
+                let i = find(l, NS1, "RRSIG", Some("A"));
+                // A character inside the signature: the base64 stays valid.
                 let n = l[i].len() - 10;
                 let c = l[i].as_bytes()[n];
                 l[i].replace_range(n..n + 1, if c == b'A' { "B" } else { "A" });
@@ -131,10 +134,7 @@ fn breakages(signed: &Path, nsec3: bool) {
         (
             "drop-rrsig",
             mutate(signed, "droprrsig", |l| {
-                let i = l
-                    .iter()
-                    .position(|x| is(x, NS1, "RRSIG", Some("A")))
-                    .unwrap();
+                let i = find(l, NS1, "RRSIG", Some("A"));
                 l.remove(i);
             }),
         ),
@@ -148,14 +148,14 @@ fn breakages(signed: &Path, nsec3: bool) {
         (
             "change-rdata",
             mutate(signed, "rdata", |l| {
-                let i = l.iter().position(|x| is(x, NS1, "A", None)).unwrap();
+                let i = find(l, NS1, "A", None);
                 l[i] = l[i].replace("192.0.2.", "198.51.100.");
             }),
         ),
         (
             "add-rr",
             mutate(signed, "addrr", |l| {
-                let i = l.iter().position(|x| is(x, NS1, "A", None)).unwrap();
+                let i = find(l, NS1, "A", None);
                 let f = fields(&l[i]);
                 l.push(format!("{} {} IN A 192.0.2.222", f[0], f[1]));
             }),
@@ -163,7 +163,7 @@ fn breakages(signed: &Path, nsec3: bool) {
         (
             "unsigned-rrset",
             mutate(signed, "unsigned", |l| {
-                let i = l.iter().position(|x| is(x, NS1, "A", None)).unwrap();
+                let i = find(l, NS1, "A", None);
                 let f = fields(&l[i]);
                 l.push(format!("{} {} IN TXT \"not signed\"", f[0], f[1]));
             }),
@@ -171,10 +171,7 @@ fn breakages(signed: &Path, nsec3: bool) {
         (
             "drop-ksk",
             mutate(signed, "dropksk", |l| {
-                let i = l
-                    .iter()
-                    .position(|x| is(x, ORIGIN, "DNSKEY", Some("257")))
-                    .unwrap();
+                let i = find(l, ORIGIN, "DNSKEY", Some("257"));
                 l.remove(i);
             }),
         ),
@@ -183,10 +180,7 @@ fn breakages(signed: &Path, nsec3: bool) {
         cases.push((
             "drop-nsec3param",
             mutate(signed, "dropparam", |l| {
-                let i = l
-                    .iter()
-                    .position(|x| is(x, ORIGIN, "NSEC3PARAM", None))
-                    .unwrap();
+                let i = find(l, ORIGIN, "NSEC3PARAM", None);
                 l.remove(i);
             }),
         ));
@@ -194,7 +188,7 @@ fn breakages(signed: &Path, nsec3: bool) {
         cases.push((
             "nsec-next",
             mutate(signed, "next", |l| {
-                let i = l.iter().position(|x| is(x, NS1, "NSEC", None)).unwrap();
+                let i = find(l, NS1, "NSEC", None);
                 let f = fields(&l[i]);
                 l[i] = l[i].replacen(f[4], &format!("zz.{ORIGIN}"), 1);
             }),

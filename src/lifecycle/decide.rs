@@ -7,7 +7,7 @@ use super::timing::Timing;
 use super::{Action, ActionKind};
 use crate::keys::Role;
 use crate::policy::Policy;
-use crate::state::{KeyState, ZoneState};
+use crate::state::{KeyRecord, KeyState, ZoneState};
 
 /// Which keys do what, by key tag.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -25,6 +25,14 @@ pub struct Decisions {
     pub ds_withdraw: Vec<u16>,
     /// Keys published as CDS/CDNSKEY (those wanted at the parent and in the zone).
     pub cds: Vec<u16>,
+}
+
+/// A retired KSK or CSK whose DS the parent still serves.
+fn ds_to_withdraw(k: &KeyRecord) -> bool {
+    k.role != Role::Zsk
+        && k.state == KeyState::Retire
+        && k.times.ds_seen.is_some()
+        && k.times.ds_gone.is_none()
 }
 
 /// Derives the decisions from the key states.
@@ -47,11 +55,7 @@ pub fn decide(state: &ZoneState) -> Decisions {
                 d.cds.push(k.tag);
             }
         }
-        if sep
-            && k.state == KeyState::Retire
-            && k.times.ds_seen.is_some()
-            && k.times.ds_gone.is_none()
-        {
+        if ds_to_withdraw(k) {
             d.ds_withdraw.push(k.tag);
         }
     }
@@ -86,11 +90,7 @@ pub fn actions(policy: &Policy, s: &ZoneState, now: u64) -> Vec<Action> {
                 ),
             });
         }
-        if sep
-            && k.state == KeyState::Retire
-            && k.times.ds_seen.is_some()
-            && k.times.ds_gone.is_none()
-        {
+        if ds_to_withdraw(k) {
             out.push(Action {
                 kind: ActionKind::WithdrawDs,
                 tag: Some(tag),

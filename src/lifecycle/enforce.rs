@@ -22,8 +22,10 @@ pub fn enforce(policy: &Policy, state: &ZoneState, events: &[Event], now: u64) -
     for e in events {
         apply_event(&mut s, e, now, &mut out.actions);
     }
-    // Several transitions may fall due at once (generate → publish, …).
-    for _ in 0..16 {
+    // Several transitions may fall due at once (generate → publish, …);
+    // each key passes through at most every state once.
+    let bound = 10 * (s.keys.len() + 1);
+    for _ in 0..bound {
         if !step(policy, &mut s, now, &mut out) {
             break;
         }
@@ -192,7 +194,7 @@ fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool
     for i in 0..s.keys.len() {
         let k = &s.keys[i];
         let (role, tag) = (k.role, k.tag);
-        let entered = k.times.entered(k.state).unwrap_or(now);
+        let is_due = due(&t, k).is_some_and(|d| now >= d);
         match k.state {
             KeyState::Generate if k.standby => {
                 let k = &mut s.keys[i];
@@ -215,7 +217,7 @@ fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool
                 move_key(&mut s.keys[i], KeyState::Publish, now, out);
                 return true;
             }
-            KeyState::Publish if now >= entered + t.ipub() => {
+            KeyState::Publish if is_due => {
                 let k = &mut s.keys[i];
                 move_key(k, KeyState::Ready, now, out);
                 if role != Role::Zsk {
@@ -235,11 +237,11 @@ fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool
                     return true;
                 }
             }
-            KeyState::Retire if retire_done(&t, &s.keys[i]) => {
+            KeyState::Retire if is_due => {
                 move_key(&mut s.keys[i], KeyState::Dead, now, out);
                 return true;
             }
-            KeyState::Dspublish if now >= entered + t.ds_ready_wait() => {
+            KeyState::Dspublish if is_due => {
                 move_key(&mut s.keys[i], KeyState::Dsready, now, out);
                 return true;
             }
@@ -249,14 +251,14 @@ fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool
                 s.pending.ksk_rollover = false;
                 return true;
             }
-            KeyState::Keypublish if now >= entered + t.ipub() => {
+            KeyState::Keypublish if is_due => {
                 let k = &mut s.keys[i];
                 k.standby = false;
                 move_key(k, KeyState::Active, now, out);
                 retire_others(s, role, tag, now, out);
                 return true;
             }
-            KeyState::Dead if now >= entered + policy.purge => {
+            KeyState::Dead if is_due => {
                 let k = s.keys.remove(i);
                 out.purged.push(k.file);
                 return true;
@@ -267,26 +269,37 @@ fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool
     false
 }
 
-/// When may a retired key leave the zone?
-fn retire_done(t: &Timing<'_>, k: &KeyRecord) -> bool {
+/// When the time-driven transition out of a key's state falls due; `None`
+/// when the state waits for an event (or for the predecessor's lifetime).
+fn due(t: &Timing<'_>, k: &KeyRecord) -> Option<u64> {
+    let entered = k.times.entered(k.state).unwrap_or(t.now);
+    match k.state {
+        KeyState::Publish | KeyState::Keypublish => Some(entered + t.ipub()),
+        KeyState::Dspublish => Some(entered + t.ds_ready_wait()),
+        KeyState::Retire => dead_at(t, k),
+        KeyState::Dead => Some(entered + t.policy.purge),
+        _ => None,
+    }
+}
+
+/// When a retired key may leave the zone: its data signatures gone from
+/// caches (ZSK, CSK) and its DS gone from caches (KSK, CSK).
+fn dead_at(t: &Timing<'_>, k: &KeyRecord) -> Option<u64> {
     let retired = k.times.retire.unwrap_or(t.now);
-    let zsk_done = || {
-        let gone = k.times.signatures_gone.unwrap_or(retired);
-        t.now >= gone + t.zsk_retire_wait()
-    };
-    let ksk_done = || {
+    let zsk = || k.times.signatures_gone.unwrap_or(retired) + t.zsk_retire_wait();
+    let ksk = || {
         // A DS never seen at the parent has nothing to wait for.
         let gone = match (k.times.ds_seen, k.times.ds_gone) {
             (_, Some(g)) => g,
             (None, None) => retired,
-            (Some(_), None) => return false,
+            (Some(_), None) => return None,
         };
-        t.now >= gone + t.ksk_retire_wait()
+        Some(gone + t.ksk_retire_wait())
     };
     match k.role {
-        Role::Zsk => zsk_done(),
-        Role::Ksk => ksk_done(),
-        Role::Csk => zsk_done() && ksk_done(),
+        Role::Zsk => Some(zsk()),
+        Role::Ksk => ksk(),
+        Role::Csk => ksk().map(|d| d.max(zsk())),
     }
 }
 
@@ -369,33 +382,12 @@ fn needed_keys(policy: &Policy, s: &ZoneState, now: u64) -> Vec<KeyRequest> {
 /// successor generation falls due.
 fn next_change(policy: &Policy, s: &ZoneState, now: u64) -> Option<u64> {
     let t = Timing::new(policy, &s.history, now);
-    let mut times = Vec::new();
-    for k in &s.keys {
-        let entered = k.times.entered(k.state).unwrap_or(now);
-        match k.state {
-            KeyState::Publish => times.push(entered + t.ipub()),
-            KeyState::Keypublish => times.push(entered + t.ipub()),
-            KeyState::Dspublish => times.push(entered + t.ds_ready_wait()),
-            KeyState::Dead => times.push(entered + policy.purge),
-            KeyState::Active => {
-                if let Some(end) = t.end_of_life(k) {
-                    times.push(end.saturating_sub(t.lead_time(k.role)));
-                    times.push(end);
-                }
-            }
-            KeyState::Retire => {
-                if let Some(g) = k.times.signatures_gone.filter(|_| k.role != Role::Ksk) {
-                    times.push(g + t.zsk_retire_wait());
-                }
-                match (k.times.ds_seen, k.times.ds_gone) {
-                    (_, Some(g)) => times.push(g + t.ksk_retire_wait()),
-                    (None, None) if k.role != Role::Zsk => {
-                        times.push(k.times.retire.unwrap_or(now) + t.ksk_retire_wait())
-                    }
-                    _ => {}
-                }
-            }
-            _ => {}
+    let mut times: Vec<u64> = s.keys.iter().filter_map(|k| due(&t, k)).collect();
+    for k in s.keys.iter().filter(|k| k.state == KeyState::Active) {
+        if let Some(end) = t.end_of_life(k) {
+            // The successor's generation, then the hand-over.
+            times.push(end.saturating_sub(t.lead_time(k.role)));
+            times.push(end);
         }
     }
     times.into_iter().filter(|&x| x > now).min()

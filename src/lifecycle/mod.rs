@@ -134,8 +134,8 @@ pub fn advance<E>(
     }
     out.transitions = transitions;
     out.purged = purged;
-    if !ignored.is_empty() && !out.actions.iter().any(|a| a.kind == ActionKind::Ignored) {
-        out.actions.splice(0..0, ignored);
-    }
+    // Events are applied by the first enforcement only; keep what it refused.
+    out.actions.retain(|a| a.kind != ActionKind::Ignored);
+    out.actions.splice(0..0, ignored);
     Ok(out)
 }

@@ -6,13 +6,14 @@ pub mod rrsig;
 
 use bytes::Bytes;
 use domain::base::iana::{DigestAlgorithm, Rtype};
+use domain::base::rdata::ComposeRecordData as _;
 use domain::rdata::{Dnskey, Rrsig};
 use rayon::prelude::*;
 
 use crate::denial::{Denial, nsec, nsec3};
 use crate::error::{Error, Result};
 use crate::keys::{Role, SigningKey};
-use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, Zone, canonical_wire, write};
+use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, Zone, write};
 pub use rrsig::{Timing, Window};
 
 /// A key and what it signs.
@@ -54,26 +55,41 @@ impl SignedZone {
     }
 
     /// The zone in presentation format, canonical order, one RR per line.
+    /// RRsets are kept in type order and RDATA order; the RRSIGs of an
+    /// owner go where their type (46) falls, in canonical RDATA order.
     pub fn to_text(&self) -> String {
         let mut out = String::with_capacity(self.nodes.len() * 200);
-        let mut lines: Vec<(u16, Box<[u8]>, u32, Rdata)> = Vec::new();
+        let mut sigs: Vec<(Box<[u8]>, u32, &Signature)> = Vec::new();
         for sn in &self.nodes {
-            lines.clear();
+            sigs.clear();
+            for (ttl, sig) in &sn.rrsigs {
+                let mut wire = Vec::new();
+                let _ = sig.compose_canonical_rdata(&mut wire);
+                sigs.push((wire.into_boxed_slice(), *ttl, sig));
+            }
+            sigs.sort_by(|a, b| a.0.cmp(&b.0));
+            let owner = &sn.node.owner;
+            let mut sigs_written = false;
             for set in &sn.node.rrsets {
-                for (d, w) in set.rdata.iter().zip(&set.wire) {
-                    lines.push((set.rtype.to_int(), w.clone(), set.ttl, d.clone()));
+                if !sigs_written && set.rtype.to_int() > Rtype::RRSIG.to_int() {
+                    write_rrsigs(&mut out, owner, &sigs);
+                    sigs_written = true;
+                }
+                for d in &set.rdata {
+                    write::record_line(&mut out, owner, set.ttl, d);
                 }
             }
-            for (ttl, sig) in &sn.rrsigs {
-                let d = Rdata::Rrsig(sig.clone());
-                lines.push((Rtype::RRSIG.to_int(), canonical_wire(&d), *ttl, d));
-            }
-            lines.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-            for (_, _, ttl, d) in &lines {
-                write::record_line(&mut out, &sn.node.owner, *ttl, d);
+            if !sigs_written {
+                write_rrsigs(&mut out, owner, &sigs);
             }
         }
         out
+    }
+}
+
+fn write_rrsigs(out: &mut String, owner: &StoredName, sigs: &[(Box<[u8]>, u32, &Signature)]) {
+    for (_, ttl, sig) in sigs {
+        write::rrsig_line(out, owner, *ttl, sig);
     }
 }
 
@@ -119,15 +135,13 @@ pub fn sign_zone(
                 .filter(|&i| crate::denial::in_chain(&nodes[i], false))
                 .collect();
             for (i, set) in chain.into_iter().zip(nsec::nsec_rrsets(&nodes, denial_ttl)) {
-                nodes[i].rrsets.push(set);
+                nodes[i].insert(set);
             }
         }
         Denial::Nsec3(params) => {
             let sets =
                 nsec3::nsec3_rrsets(&nodes, &zone.apex, params, denial_ttl).map_err(Error::Sign)?;
-            nodes.extend(nsec3::nodes_of(sets));
-            nodes
-                .sort_by(|a, b| domain::base::cmp::CanonicalOrd::canonical_cmp(&a.owner, &b.owner));
+            nodes = merge_canonical(nodes, nsec3::nodes_of(sets));
         }
     }
 
@@ -201,7 +215,7 @@ fn add_apex_records(
         .map(|k| Rdata::Dnskey(k.key.dnskey.clone()))
         .collect();
     dnskeys.extend(extra.iter().cloned().map(Rdata::Dnskey));
-    apex.rrsets.push(Rrset::new(
+    apex.insert(Rrset::new(
         zone.apex.clone(),
         Rtype::DNSKEY,
         opts.dnskey_ttl,
@@ -225,13 +239,13 @@ fn add_apex_records(
                 cdnskey.push(Rdata::Cdnskey(c));
             }
         }
-        apex.rrsets.push(Rrset::new(
+        apex.insert(Rrset::new(
             zone.apex.clone(),
             Rtype::CDS,
             opts.dnskey_ttl,
             cds,
         ));
-        apex.rrsets.push(Rrset::new(
+        apex.insert(Rrset::new(
             zone.apex.clone(),
             Rtype::CDNSKEY,
             opts.dnskey_ttl,
@@ -241,9 +255,22 @@ fn add_apex_records(
     if let Denial::Nsec3(params) = &opts.denial {
         let p = nsec3::nsec3param(params).map_err(Error::Sign)?;
         // TTL 0 as BIND writes it: the record is for the primary's use.
-        apex.rrsets
-            .push(Rrset::new(zone.apex.clone(), Rtype::NSEC3PARAM, 0, vec![p]));
+        apex.insert(Rrset::new(zone.apex.clone(), Rtype::NSEC3PARAM, 0, vec![p]));
     }
-    apex.rrsets.sort_by_key(|r| r.rtype.to_int());
     Ok(())
+}
+
+/// Merges two lists of nodes, each in canonical order, into one.
+fn merge_canonical(a: Vec<Node>, b: Vec<Node>) -> Vec<Node> {
+    use domain::base::cmp::CanonicalOrd as _;
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut b = b.into_iter().peekable();
+    for n in a {
+        while let Some(m) = b.next_if(|m| m.owner.canonical_cmp(&n.owner).is_lt()) {
+            out.push(m);
+        }
+        out.push(n);
+    }
+    out.extend(b);
+    out
 }

@@ -36,21 +36,9 @@ pub struct RrsigFields<'a> {
     pub window: Window,
 }
 
-/// Appends the RRSIG RDATA up to (not including) the signature.
-fn compose_prefix(buf: &mut Vec<u8>, f: &RrsigFields<'_>) {
-    buf.extend_from_slice(&f.rrset.rtype.to_int().to_be_bytes());
-    buf.push(f.key.algorithm().to_int());
-    buf.push(label_count(&f.rrset.owner));
-    buf.extend_from_slice(&f.rrset.ttl.to_be_bytes());
-    buf.extend_from_slice(&f.window.expiration.to_be_bytes());
-    buf.extend_from_slice(&f.window.inception.to_be_bytes());
-    buf.extend_from_slice(&f.key.key_tag.to_be_bytes());
-    let _ = f.key.owner.compose_canonical(buf);
-}
-
-/// The RDATA prefix of an existing RRSIG, for verification.
-pub fn prefix_of(sig: &Rrsig<Bytes, StoredName>) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(64);
+/// The RRSIG RDATA without the signature (RFC 4034 s3.1.8.1), signer name
+/// in canonical form.
+fn prefix_of(sig: &Rrsig<Bytes, StoredName>, buf: &mut Vec<u8>) {
     buf.extend_from_slice(&sig.type_covered().to_int().to_be_bytes());
     buf.push(sig.algorithm().to_int());
     buf.push(sig.labels());
@@ -58,17 +46,24 @@ pub fn prefix_of(sig: &Rrsig<Bytes, StoredName>) -> Vec<u8> {
     buf.extend_from_slice(&sig.expiration().into_int().to_be_bytes());
     buf.extend_from_slice(&sig.inception().into_int().to_be_bytes());
     buf.extend_from_slice(&sig.key_tag().to_be_bytes());
-    let _ = sig.signer_name().compose_canonical(&mut buf);
-    buf
+    let _ = sig.signer_name().compose_canonical(buf);
 }
 
-/// The data an RRSIG signs: its own RDATA prefix, then every RR of the set
-/// in canonical form and order (RFC 4034 s3.1.8.1, s6).
-/// `ttl` is the RRSIG's original TTL.
-pub fn signed_data(buf: &mut Vec<u8>, rrsig_prefix: &[u8], rrset: &Rrset, ttl: u32) {
-    buf.extend_from_slice(rrsig_prefix);
+/// The data `sig` signs: its RDATA without the signature, then every RR of
+/// `rrset` in canonical form and order with the RRSIG's original TTL
+/// (RFC 4034 s3.1.8.1, s6). Used to sign and to verify.
+pub fn signed_data(rrset: &Rrset, sig: &Rrsig<Bytes, StoredName>) -> Vec<u8> {
     let mut owner = Vec::with_capacity(64);
     let _ = rrset.owner.compose_canonical(&mut owner);
+    let mut buf = Vec::with_capacity(
+        64 + rrset
+            .wire
+            .iter()
+            .map(|w| owner.len() + 10 + w.len())
+            .sum::<usize>(),
+    );
+    prefix_of(sig, &mut buf);
+    let ttl = sig.original_ttl().as_secs();
     for wire in &rrset.wire {
         buf.extend_from_slice(&owner);
         buf.extend_from_slice(&rrset.rtype.to_int().to_be_bytes());
@@ -77,16 +72,12 @@ pub fn signed_data(buf: &mut Vec<u8>, rrsig_prefix: &[u8], rrset: &Rrset, ttl: u
         buf.extend_from_slice(&(wire.len() as u16).to_be_bytes());
         buf.extend_from_slice(wire);
     }
+    buf
 }
 
 /// Makes one RRSIG over `rrset` with `key`.
 pub fn sign_rrset(f: &RrsigFields<'_>) -> Result<Rrsig<Bytes, StoredName>> {
-    let mut prefix = Vec::with_capacity(64);
-    compose_prefix(&mut prefix, f);
-    let mut data = Vec::with_capacity(prefix.len() + 64 * f.rrset.wire.len());
-    signed_data(&mut data, &prefix, f.rrset, f.rrset.ttl);
-    let signature = f.key.sign(&data)?;
-    Rrsig::new(
+    let mut rrsig = Rrsig::new(
         f.rrset.rtype,
         f.key.algorithm(),
         label_count(&f.rrset.owner),
@@ -95,14 +86,17 @@ pub fn sign_rrset(f: &RrsigFields<'_>) -> Result<Rrsig<Bytes, StoredName>> {
         Timestamp::from(f.window.inception),
         f.key.key_tag,
         f.key.owner.clone(),
-        Bytes::from(signature),
+        Bytes::new(),
     )
     .map_err(|_| {
         Error::Sign(format!(
             "RRSIG over {} {} too long",
             f.rrset.owner, f.rrset.rtype
         ))
-    })
+    })?;
+    let signature = f.key.sign(&signed_data(f.rrset, &rrsig))?;
+    rrsig.set_signature(Bytes::from(signature));
+    Ok(rrsig)
 }
 
 /// How signature lifetimes are chosen.

@@ -74,6 +74,14 @@ impl Node {
         self.rrsets.iter().any(|r| r.rtype == rtype)
     }
 
+    /// Adds an RRset, keeping the type order.
+    pub fn insert(&mut self, set: Rrset) {
+        let at = self
+            .rrsets
+            .partition_point(|r| r.rtype.to_int() < set.rtype.to_int());
+        self.rrsets.insert(at, set);
+    }
+
     pub fn get(&self, rtype: Rtype) -> Option<&Rrset> {
         self.rrsets.iter().find(|r| r.rtype == rtype)
     }
@@ -271,10 +279,7 @@ fn group(
                     let keep = if r.src < ttl_src { ttl } else { set.ttl };
                     warnings.push(format!(
                         "{}: {} {} has records with TTLs {} and {}; all set to {}",
-                        source
-                            .error(r.src as usize, "")
-                            .to_string()
-                            .trim_end_matches(": "),
+                        source.position(r.src as usize),
                         rec.owner(),
                         rtype,
                         set.ttl,

@@ -5,7 +5,7 @@
 //! Names in AFSDB, RT, PX, KX, A6, SIG and NXT are stored in lower case:
 //! RFC 4034 s6.2 canonicalises them, and `domain` keeps generic data as is.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use base64::Engine as _;
@@ -378,12 +378,8 @@ fn num(tok: &Token, max: u64) -> Result<u64, String> {
 
 fn name(tok: &Token, origin: &str, lower: bool) -> Result<Vec<u8>, String> {
     let text = tok.as_str_lossy();
-    let abs = match text.as_str() {
-        "@" => origin.to_string(),
-        t if t.ends_with('.') && !t.ends_with("\\.") => t.to_string(),
-        t if origin == "." => format!("{t}."),
-        t => format!("{t}.{origin}"),
-    };
+    let abs =
+        String::from_utf8_lossy(&super::reader::absolute_bytes(&tok.text, origin)).into_owned();
     let n = domain::base::Name::<Vec<u8>>::from_str(&abs)
         .map_err(|e| format!("bad name '{text}': {e}"))?;
     let mut w = n.as_slice().to_vec();
@@ -434,19 +430,8 @@ fn char_string(out: &mut Vec<u8>, tok: &Token) -> Result<(), String> {
 }
 
 fn hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = text.bytes().filter(|c| *c != b'.' && *c != b'-').collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits in '{text}'"));
-    }
-    digits
-        .chunks(2)
-        .map(|c| {
-            std::str::from_utf8(c)
-                .ok()
-                .and_then(|s| u8::from_str_radix(s, 16).ok())
-                .ok_or_else(|| format!("bad hex '{text}'"))
-        })
-        .collect()
+    let digits: String = text.chars().filter(|c| *c != '.' && *c != '-').collect();
+    domain::utils::base16::decode_vec(&digits).map_err(|e| format!("bad hex '{text}': {e}"))
 }
 
 fn ipv4(tok: &Token) -> Result<Ipv4Addr, String> {
@@ -676,23 +661,14 @@ fn apl(t: &[Token], _: &str) -> Result<Vec<u8>, String> {
         let (afi, rest) = body.split_once(':').ok_or_else(bad)?;
         let (addr, prefix) = rest.split_once('/').ok_or_else(bad)?;
         let prefix: u8 = prefix.parse().map_err(|_| bad())?;
-        let (afi, mut bytes) = match afi {
-            "1" if prefix <= 32 => (
-                1u16,
-                addr.parse::<Ipv4Addr>()
-                    .map_err(|_| bad())?
-                    .octets()
-                    .to_vec(),
-            ),
-            "2" if prefix <= 128 => (
-                2u16,
-                addr.parse::<Ipv6Addr>()
-                    .map_err(|_| bad())?
-                    .octets()
-                    .to_vec(),
-            ),
+        let (afi, max, mut bytes) = match (afi, addr.parse::<IpAddr>()) {
+            ("1", Ok(IpAddr::V4(a))) => (1u16, 32, a.octets().to_vec()),
+            ("2", Ok(IpAddr::V6(a))) => (2u16, 128, a.octets().to_vec()),
             _ => return Err(bad()),
         };
+        if prefix > max {
+            return Err(bad());
+        }
         while bytes.last() == Some(&0) {
             bytes.pop();
         }

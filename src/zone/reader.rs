@@ -57,11 +57,12 @@ impl Source {
         }
     }
 
-    pub fn main_file(&self) -> &Path {
-        self.files
-            .first()
-            .map(PathBuf::as_path)
-            .unwrap_or(Path::new(""))
+    /// `file:line` of the record with index `rec`.
+    pub fn position(&self, rec: usize) -> String {
+        match self.lines.get(rec) {
+            Some(&(f, line)) => format!("{}:{line}", self.files[f as usize].display()),
+            None => String::new(),
+        }
     }
 }
 
@@ -106,8 +107,7 @@ pub fn read_str(
 }
 
 fn origin_text(origin: &StoredName) -> String {
-    let s = origin.to_string();
-    if s.ends_with('.') { s } else { format!("{s}.") }
+    super::write::name_text(origin)
 }
 
 const MAX_INCLUDE_DEPTH: usize = 16;
@@ -262,7 +262,7 @@ impl Normalizer {
                 .ok_or("no owner name and no previous record to take it from")?
         } else {
             i = 1;
-            absolute_bytes(&t[0].text, &ctx.origin)?
+            absolute_bytes(&t[0].text, &ctx.origin)
         };
         let mut ttl = None;
         let mut class_seen = false;
@@ -299,29 +299,31 @@ impl Normalizer {
             self.emitted_origin = Some(ctx.origin.clone());
         }
         self.out.extend_from_slice(&owner);
-        if let Some(generic) = rdata_ext::encode(rtype, &t[i + 1..], &ctx.origin) {
-            let (code, wire) = generic?;
-            self.out
-                .extend_from_slice(format!(" {ttl} IN TYPE{code} \\# {}", wire.len()).as_bytes());
-            if !wire.is_empty() {
-                self.out.push(b' ');
-                for b in wire {
-                    self.out.extend_from_slice(format!("{b:02x}").as_bytes());
-                }
-            }
-            self.out.push(b'\n');
-            self.source.lines.push((ctx.file, line as u32));
-            ctx.last_owner = Some(owner);
-            return Ok(());
-        }
         self.out.extend_from_slice(format!(" {ttl} IN ").as_bytes());
+        match rdata_ext::encode(rtype, &t[i + 1..], &ctx.origin) {
+            Some(generic) => {
+                let (code, wire) = generic?;
+                let text = format!("TYPE{code} {}", super::write::generic_text(&wire));
+                self.out.extend_from_slice(text.as_bytes());
+            }
+            None => self.rdata(rtype, &t[i + 1..])?,
+        }
+        self.out.push(b'\n');
+        self.source.lines.push((ctx.file, line as u32));
+        ctx.last_owner = Some(owner);
+        Ok(())
+    }
+
+    /// Writes the type and record data tokens, adapted where `domain`'s
+    /// scanner needs it.
+    fn rdata(&mut self, rtype: &Token, rdata: &[Token]) -> Result<(), String> {
         self.out.extend_from_slice(&rtype.text);
         let is_svcb = rtype.is("SVCB") || rtype.is("HTTPS");
         // Type mnemonics that domain does not know (RESINFO, NSAP-PTR …)
         // become TYPEnnn where RRSIG and NSEC(3) list them.
         let lists_types = rtype.is("RRSIG") || rtype.is("NSEC") || rtype.is("NSEC3");
         let is_soa = rtype.is("SOA");
-        for (k, tok) in t[i + 1..].iter().enumerate() {
+        for (k, tok) in rdata.iter().enumerate() {
             self.out.push(b' ');
             // SOA timers may use TTL units (`2h`); domain wants numbers.
             if is_soa && (3..7).contains(&k) && tok.text.iter().any(u8::is_ascii_alphabetic) {
@@ -339,9 +341,6 @@ impl Normalizer {
                 self.out.extend_from_slice(&tok.text);
             }
         }
-        self.out.push(b'\n');
-        self.source.lines.push((ctx.file, line as u32));
-        ctx.last_owner = Some(owner);
         Ok(())
     }
 
@@ -436,23 +435,23 @@ fn is_class(tok: &Token) -> bool {
 }
 
 /// Makes a (possibly relative) name in master-file text absolute.
-fn absolute_bytes(name: &[u8], origin: &str) -> Result<Vec<u8>, String> {
+pub(super) fn absolute_bytes(name: &[u8], origin: &str) -> Vec<u8> {
     if name == b"@" {
-        return Ok(origin.as_bytes().to_vec());
+        return origin.as_bytes().to_vec();
     }
     if ends_with_unescaped_dot(name) {
-        return Ok(name.to_vec());
+        return name.to_vec();
     }
     let mut v = name.to_vec();
     if origin != "." {
         v.push(b'.');
     }
     v.extend_from_slice(origin.as_bytes());
-    Ok(v)
+    v
 }
 
 fn absolute(name: &str, origin: &str) -> Result<String, String> {
-    let abs = String::from_utf8_lossy(&absolute_bytes(name.as_bytes(), origin)?).into_owned();
+    let abs = String::from_utf8_lossy(&absolute_bytes(name.as_bytes(), origin)).into_owned();
     Name::<Vec<u8>>::from_str(&abs).map_err(|e| format!("bad domain name '{name}': {e}"))?;
     Ok(abs)
 }

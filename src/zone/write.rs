@@ -80,8 +80,41 @@ fn has_names(t: Rtype) -> bool {
     )
 }
 
+/// `name` as absolute master-file text (escaped, with the final dot).
+pub fn name_text(name: &StoredName) -> String {
+    let mut s = String::with_capacity(name.len() + 8);
+    write_name(&mut s, name);
+    s
+}
+
+/// Appends the line of one RRSIG, written by us for readable times and
+/// type mnemonics `domain` lacks.
+pub fn rrsig_line(out: &mut String, owner: &StoredName, ttl: u32, r: &crate::sign::Signature) {
+    write_name(out, owner);
+    let _ = write!(
+        out,
+        " {ttl} {} {} {} {} {} {} {} {} {} ",
+        Class::IN,
+        Rtype::RRSIG,
+        type_name(r.type_covered()),
+        r.algorithm().to_int(),
+        r.labels(),
+        r.original_ttl().as_secs(),
+        crate::time::rrsig_time(r.expiration().into_int()),
+        crate::time::rrsig_time(r.inception().into_int()),
+        r.key_tag()
+    );
+    write_name(out, r.signer_name());
+    out.push(' ');
+    out.push_str(&base64::engine::general_purpose::STANDARD.encode(r.signature()));
+    out.push('\n');
+}
+
 /// Appends one record line to `out`.
 pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, data: &Rdata) {
+    if let Rdata::Rrsig(r) = data {
+        return rrsig_line(out, owner, ttl, r);
+    }
     write_name(out, owner);
     let rtype = data.rtype();
     if let Rdata::Unknown(u) = data
@@ -90,7 +123,7 @@ pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, data: &Rdata)
         let _ = write!(out, " {ttl} {} {mnemonic} ", Class::IN);
         match text {
             Some(t) => out.push_str(&t),
-            None => generic(out, data),
+            None => out.push_str(&generic_text(u.data().as_ref())),
         }
         out.push('\n');
         return;
@@ -114,23 +147,7 @@ pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, data: &Rdata)
             out.push_str(&crate::denial::nsec3::base32hex(n.next_owner().as_slice()));
             types(out, n.types());
         }
-        Rdata::Rrsig(r) => {
-            let _ = write!(
-                out,
-                "{} {} {} {} {} {} {} ",
-                type_name(r.type_covered()),
-                r.algorithm().to_int(),
-                r.labels(),
-                r.original_ttl().as_secs(),
-                crate::time::rrsig_time(r.expiration().into_int()),
-                crate::time::rrsig_time(r.inception().into_int()),
-                r.key_tag()
-            );
-            write_name(out, r.signer_name());
-            out.push(' ');
-            out.push_str(&base64::engine::general_purpose::STANDARD.encode(r.signature()));
-        }
-        _ if has_names(rtype) && wire_has_special(data) => generic(out, data),
+        _ if has_names(rtype) && wire_has_special(data) => out.push_str(&generic_text(&wire(data))),
         _ => {
             let start = out.len();
             let _ = write!(out, "{}", data.display_zonefile(DisplayKind::Simple));
@@ -174,13 +191,13 @@ fn wire_has_special(data: &Rdata) -> bool {
 }
 
 /// RFC 3597 s5 generic form: `\# <length> <hex>`.
-fn generic(out: &mut String, data: &Rdata) {
-    let w = wire(data);
-    let _ = write!(out, "\\# {}", w.len());
-    if !w.is_empty() {
+pub fn generic_text(wire: &[u8]) -> String {
+    let mut out = format!("\\# {}", wire.len());
+    if !wire.is_empty() {
         out.push(' ');
-        for b in w {
+        for b in wire {
             let _ = write!(out, "{b:02x}");
         }
     }
+    out
 }
