@@ -275,8 +275,10 @@ fn group(
                 if set.wire.last().is_some_and(|w| **w == *wire) {
                     continue; // duplicate RR (perhaps in another case)
                 }
+                // The TTL of the record earliest in the file wins, as in BIND.
+                let earlier = r.src < ttl_src;
                 if set.ttl != ttl {
-                    let keep = if r.src < ttl_src { ttl } else { set.ttl };
+                    let keep = if earlier { ttl } else { set.ttl };
                     warnings.push(format!(
                         "{}: {} {} has records with TTLs {} and {}; all set to {}",
                         source.position(r.src as usize),
@@ -286,10 +288,10 @@ fn group(
                         ttl,
                         keep
                     ));
-                    if r.src < ttl_src {
-                        ttl_src = r.src;
-                    }
                     set.ttl = keep;
+                }
+                if earlier {
+                    ttl_src = r.src;
                 }
                 if rtype == Rtype::CNAME {
                     return Err(source.error(
@@ -360,4 +362,32 @@ fn check_soa_placement(records: &[SourceRecord], source: &Source, apex: &StoredN
         seen = true;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn mixed_ttls_take_the_earliest_records_ttl() {
+        // Canonical RDATA order is .1, .2, .3; file order is .2, .3, .1.
+        let text = "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.9\n\
+                    a 100 A 192.0.2.2\na 200 A 192.0.2.3\na 100 A 192.0.2.1\n";
+        let apex = StoredName::from_str("example.").unwrap();
+        let (recs, src) = reader::read_str(text, Path::new("t.zone"), &apex).unwrap();
+        let zone = Zone::from_records(recs, &src, &apex, Dnssec::Strip).unwrap();
+        let a = zone
+            .nodes
+            .iter()
+            .find_map(|n| n.get(Rtype::A).filter(|s| s.rdata.len() == 3))
+            .unwrap();
+        assert_eq!(a.ttl, 100);
+        assert_eq!(zone.warnings.len(), 1, "{:?}", zone.warnings);
+        assert!(
+            zone.warnings[0].starts_with("t.zone:6: "),
+            "{:?}",
+            zone.warnings
+        );
+    }
 }
