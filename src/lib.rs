@@ -3,6 +3,7 @@
 //! The library holds every capability; the `zonesign` binary is a thin CLI.
 
 pub mod atomic;
+pub mod batch;
 pub mod config;
 pub mod denial;
 pub mod ds;
@@ -11,8 +12,11 @@ pub mod error;
 pub mod init;
 pub mod keys;
 pub mod lifecycle;
+pub mod lock;
 pub mod manage;
 pub mod policy;
+pub mod report;
+pub mod serial;
 pub mod sign;
 pub mod state;
 pub mod stateless;

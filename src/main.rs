@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
+use zonesign::batch::zone_key;
 use zonesign::config::Config;
 use zonesign::duration::Duration;
 use zonesign::error::Error;
@@ -40,6 +41,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// The main job: advance the key lifecycle, sign, verify and write every
+    /// zone (or the named ones).
+    Run(RunArgs),
+    /// The DS records (and their CDNSKEY form) the parent must hold now.
+    Ds { zone: String },
     /// Sign a zone file with keys you manage (roles from the SEP flag).
     Sign(Box<SignArgs>),
     /// Check a signed zone file offline: every RRSIG, the chain, the DS link.
@@ -69,6 +75,21 @@ enum Cmd {
         #[arg(long, default_value = "2y")]
         until: String,
     },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Zones (default: every *.zone below paths.zones and every [zone]).
+    zones: Vec<String>,
+    /// Only the zones of shard I of N (1 <= I <= N), for CI matrices and make -j.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// The DS records observed at the parents: the run issues ds-seen and ds-gone itself.
+    #[arg(long, value_name = "FILE")]
+    parent_ds: Option<PathBuf>,
+    /// Exit 3 when the operator has something to do.
+    #[arg(long)]
+    fail_on_pending: bool,
 }
 
 #[derive(Args)]
@@ -217,6 +238,12 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     };
     let now = time::now_or(now);
     match cli.cmd {
+        Cmd::Run(a) => run_zones(&cli.config, a, now, cli.quiet, cli.json),
+        Cmd::Ds { zone } => {
+            let cfg = Config::load(&cli.config)?;
+            print!("{}", manage::ds_records(&cfg, &zone_key(&zone))?);
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Sign(a) => sign(*a, now, cli.quiet),
         Cmd::Verify(a) => {
             let origin = parse_name(&a.origin)?;
@@ -317,9 +344,45 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     }
 }
 
-/// Zone names as files and the state use them: lower case, no final dot.
-fn zone_key(z: &str) -> String {
-    z.trim_end_matches('.').to_ascii_lowercase()
+fn run_zones(
+    config: &std::path::Path,
+    a: RunArgs,
+    now: u64,
+    quiet: bool,
+    json: bool,
+) -> Result<ExitCode, Error> {
+    let cfg = Config::load(config)?;
+    let opts = zonesign::batch::RunOptions {
+        zones: a.zones,
+        now,
+        shard: a
+            .shard
+            .as_deref()
+            .map(zonesign::batch::parse_shard)
+            .transpose()
+            .map_err(Error::Usage)?,
+        parent_ds: a.parent_ds,
+        quiet,
+    };
+    let report = zonesign::batch::run(&cfg, &opts)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else if !quiet {
+        eprint!("{report}");
+    } else {
+        // Quiet: only what needs someone's attention.
+        for z in report
+            .zones
+            .iter()
+            .filter(|z| z.error.is_some() || !z.actions.is_empty())
+        {
+            eprint!("{z}");
+        }
+    }
+    Ok(ExitCode::from(report.exit_code(a.fail_on_pending)))
 }
 
 /// Zones with a state file.

@@ -21,6 +21,9 @@ pub fn load_state(cfg: &Config, zone: &str) -> Result<ZoneState> {
 /// Records `events` (ds-seen, ds-gone, rollover requests) for the next run.
 /// An event that does not fit the key states is a usage error.
 pub fn record(cfg: &Config, zone: &str, events: &[Event], now: u64) -> Result<()> {
+    let _lock = crate::lock::ZoneLock::acquire(&cfg.paths.state, zone, || {
+        eprintln!("zonesign: {zone}: waiting for a run to finish");
+    })?;
     let path = cfg.state_file(zone);
     if !path.exists() {
         return Err(Error::Usage(format!(
@@ -33,6 +36,32 @@ pub fn record(cfg: &Config, zone: &str, events: &[Event], now: u64) -> Result<()
         return Err(Error::Usage(format!("{zone}: {}", a.message)));
     }
     state.save(&path)
+}
+
+/// `zonesign ds ZONE`: the DS RRset the parent must hold now, and the
+/// same keys in CDNSKEY form for parents that take DNSKEYs.
+pub fn ds_records(cfg: &Config, zone: &str) -> Result<String> {
+    let state = load_state(cfg, zone)?;
+    let policy = cfg.policy_for(zone);
+    let apex = crate::batch::zone::apex_name(zone)?;
+    let wanted = lifecycle::decide(&state).ds_wanted;
+    let mut keys = Vec::new();
+    for k in state.keys.iter().filter(|k| wanted.contains(&k.tag)) {
+        keys.push(crate::keys::load_bind(&cfg.paths.keys.join(&k.file))?);
+    }
+    let refs: Vec<&crate::keys::SigningKey> = keys.iter().collect();
+    let mut out = crate::stateless::ds_text(&apex, &refs, &policy.ds_digests, policy.ds_ttl as u32);
+    for k in &keys {
+        if let Some(c) = crate::ds::cdnskey(&k.dnskey) {
+            crate::zone::write::record_line(
+                &mut out,
+                &apex,
+                policy.ds_ttl as u32,
+                &crate::zone::Rdata::Cdnskey(c),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// One key as `status` shows it.

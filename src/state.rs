@@ -108,6 +108,16 @@ pub struct KeyTimes {
     /// The first run whose output held none of this key's data signatures.
     #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
     pub signatures_gone: Option<u64>,
+    /// `ds_submit_command` delivered the DS.
+    #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
+    pub ds_sent: Option<u64>,
+    /// The first run that saw the DS in a parent zone of the configuration
+    /// (ds-seen follows Dprp_p later).
+    #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
+    pub ds_observed: Option<u64>,
+    /// The first run that saw the DS gone from that parent zone.
+    #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
+    pub ds_absent: Option<u64>,
 }
 
 impl KeyTimes {
@@ -206,6 +216,14 @@ pub struct History {
     /// TTLds over time.
     #[serde(default)]
     pub ds_ttl: TtlHistory,
+    /// The last SOA serial published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<u32>,
+    /// The NSEC3 salt in use (hex) and when it was chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nsec3_salt: Option<String>,
+    #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
+    pub nsec3_salt_changed: Option<u64>,
 }
 
 /// Requests recorded by commands and honoured by the next enforcement.

@@ -28,7 +28,7 @@ pub struct Decisions {
 }
 
 /// A retired KSK or CSK whose DS the parent still serves.
-fn ds_to_withdraw(k: &KeyRecord) -> bool {
+pub fn ds_to_withdraw(k: &KeyRecord) -> bool {
     k.role != Role::Zsk
         && k.state == KeyState::Retire
         && k.times.ds_seen.is_some()

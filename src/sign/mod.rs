@@ -2,6 +2,7 @@
 //! apex, builds the denial chain, and signs every authoritative RRset with
 //! the keys of the right role, in parallel.
 
+pub mod reuse;
 pub mod rrsig;
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use crate::denial::{Denial, nsec, nsec3};
 use crate::error::{Error, Result};
 use crate::keys::{Role, SigningKey};
 use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, Zone, write};
+pub use reuse::{Previous, Reuse};
 pub use rrsig::{Timing, Window};
 
 /// A key and what it signs.
@@ -39,8 +41,17 @@ pub type Signature = Rrsig<Bytes, StoredName>;
 #[derive(Clone, Debug)]
 pub struct SignedNode {
     pub node: Node,
-    /// (TTL, RRSIG) pairs; the TTL is that of the covered RRset.
-    pub rrsigs: Vec<(u32, Signature)>,
+    pub rrsigs: Vec<SignedRrsig>,
+}
+
+/// One RRSIG of the output.
+#[derive(Clone, Debug)]
+pub struct SignedRrsig {
+    /// The TTL of the covered RRset.
+    pub ttl: u32,
+    pub sig: Signature,
+    /// Taken over from the previous output rather than made in this run.
+    pub reused: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -54,6 +65,36 @@ impl SignedZone {
         self.nodes.iter().map(|n| n.rrsigs.len()).sum()
     }
 
+    /// Signatures taken over from the previous output.
+    pub fn reused_count(&self) -> usize {
+        self.nodes
+            .iter()
+            .map(|n| n.rrsigs.iter().filter(|r| r.reused).count())
+            .sum()
+    }
+
+    /// Puts `soa` (with a new serial) in place of the apex SOA and signs it
+    /// anew with the zone signers among `keys`.
+    pub fn replace_soa(&mut self, soa: Rrset, keys: &[KeyUse<'_>], timing: &Timing) -> Result<()> {
+        let apex = &mut self.nodes[0];
+        apex.rrsigs.retain(|r| r.sig.type_covered() != Rtype::SOA);
+        let window = timing.window(&soa.owner, Rtype::SOA);
+        for k in keys.iter().filter(|k| k.role.signs_zone()) {
+            let sig = rrsig::sign_rrset(&rrsig::RrsigFields {
+                rrset: &soa,
+                key: k.key,
+                window,
+            })?;
+            apex.rrsigs.push(SignedRrsig {
+                ttl: soa.ttl,
+                sig,
+                reused: false,
+            });
+        }
+        apex.node.insert(soa);
+        Ok(())
+    }
+
     /// The zone in presentation format, canonical order, one RR per line.
     /// RRsets are kept in type order and RDATA order; the RRSIGs of an
     /// owner go where their type (46) falls, in canonical RDATA order.
@@ -62,10 +103,10 @@ impl SignedZone {
         let mut sigs: Vec<(Box<[u8]>, u32, &Signature)> = Vec::new();
         for sn in &self.nodes {
             sigs.clear();
-            for (ttl, sig) in &sn.rrsigs {
+            for r in &sn.rrsigs {
                 let mut wire = Vec::new();
-                let _ = sig.compose_canonical_rdata(&mut wire);
-                sigs.push((wire.into_boxed_slice(), *ttl, sig));
+                let _ = r.sig.compose_canonical_rdata(&mut wire);
+                sigs.push((wire.into_boxed_slice(), r.ttl, &r.sig));
             }
             sigs.sort_by(|a, b| a.0.cmp(&b.0));
             let owner = &sn.node.owner;
@@ -101,6 +142,18 @@ pub fn sign_zone(
     keys: &[KeyUse<'_>],
     extra_dnskeys: &[Dnskey<Bytes>],
     opts: &Options,
+) -> Result<SignedZone> {
+    sign_zone_reusing(zone, keys, extra_dnskeys, opts, None)
+}
+
+/// [`sign_zone`], keeping the signatures of the previous output that
+/// `reuse` allows.
+pub fn sign_zone_reusing(
+    zone: &Zone,
+    keys: &[KeyUse<'_>],
+    extra_dnskeys: &[Dnskey<Bytes>],
+    opts: &Options,
+    reuse: Option<&Reuse<'_>>,
 ) -> Result<SignedZone> {
     let keyset_signers: Vec<&SigningKey> = keys
         .iter()
@@ -160,16 +213,20 @@ pub fn sign_zone(
             jobs.extend(signers.iter().map(|k| (ni, ri, *k)));
         }
     }
-    let sigs: Vec<Result<Signature>> = jobs
+    let sigs: Vec<Result<(Signature, bool)>> = jobs
         .par_iter()
         .map(|&(ni, ri, key)| {
             let set = &nodes[ni].rrsets[ri];
+            if let Some(sig) = reuse.and_then(|r| r.signature(set, key)) {
+                return Ok((sig, true));
+            }
             let window = opts.timing.window(&set.owner, set.rtype);
             rrsig::sign_rrset(&rrsig::RrsigFields {
                 rrset: set,
                 key,
                 window,
             })
+            .map(|sig| (sig, false))
         })
         .collect();
     let mut signed: Vec<SignedNode> = nodes
@@ -180,8 +237,9 @@ pub fn sign_zone(
         })
         .collect();
     for ((ni, ri, _), sig) in jobs.iter().zip(sigs) {
+        let (sig, reused) = sig?;
         let ttl = signed[*ni].node.rrsets[*ri].ttl;
-        signed[*ni].rrsigs.push((ttl, sig?));
+        signed[*ni].rrsigs.push(SignedRrsig { ttl, sig, reused });
     }
     Ok(SignedZone {
         apex: zone.apex.clone(),

@@ -74,12 +74,20 @@ impl Node {
         self.rrsets.iter().any(|r| r.rtype == rtype)
     }
 
-    /// Adds an RRset, keeping the type order.
+    /// Adds an RRset, or replaces the one of its type, keeping the type order.
     pub fn insert(&mut self, set: Rrset) {
         let at = self
             .rrsets
             .partition_point(|r| r.rtype.to_int() < set.rtype.to_int());
-        self.rrsets.insert(at, set);
+        match self.rrsets.get_mut(at) {
+            Some(r) if r.rtype == set.rtype => *r = set,
+            _ => self.rrsets.insert(at, set),
+        }
+    }
+
+    /// Drops the RRset of this type, if any.
+    pub fn remove(&mut self, rtype: Rtype) {
+        self.rrsets.retain(|r| r.rtype != rtype);
     }
 
     pub fn get(&self, rtype: Rtype) -> Option<&Rrset> {
@@ -191,6 +199,44 @@ impl Zone {
             _ => None,
         })
         .unwrap_or_default()
+    }
+
+    /// The SOA serial.
+    pub fn serial(&self) -> u32 {
+        match self.apex_node().get(Rtype::SOA).map(|s| &s.rdata[0]) {
+            Some(Rdata::Soa(soa)) => soa.serial().into_int(),
+            _ => 0,
+        }
+    }
+
+    /// The apex SOA RRset with `serial`.
+    pub fn soa_with_serial(&self, serial: u32) -> Option<Rrset> {
+        let set = self.apex_node().get(Rtype::SOA)?;
+        let Rdata::Soa(soa) = &set.rdata[0] else {
+            return None;
+        };
+        let soa = domain::rdata::Soa::new(
+            soa.mname().clone(),
+            soa.rname().clone(),
+            domain::base::Serial(serial),
+            soa.refresh(),
+            soa.retry(),
+            soa.expire(),
+            soa.minimum(),
+        );
+        Some(Rrset::new(
+            set.owner.clone(),
+            Rtype::SOA,
+            set.ttl,
+            vec![Rdata::Soa(soa)],
+        ))
+    }
+
+    /// Sets the SOA serial.
+    pub fn set_serial(&mut self, serial: u32) {
+        if let Some(set) = self.soa_with_serial(serial) {
+            self.nodes[0].insert(set);
+        }
     }
 
     /// Largest TTL of any authoritative RRset (TTLsig of RFC 7583).

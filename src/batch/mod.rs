@@ -1,0 +1,231 @@
+//! `zonesign run`: the main job (SPEC §1) over every zone of a
+//! configuration. Zones are independent: one that fails is reported and the
+//! others are still signed. Children are signed before their parents, so a
+//! parent in the same configuration publishes its children's current DS.
+
+mod parent;
+pub mod zone;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::report::{RunReport, ZoneReport};
+
+pub use zone::run_zone;
+
+/// What `zonesign run` was asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Zones to run (default: all).
+    pub zones: Vec<String>,
+    pub now: u64,
+    /// `--shard I/N`: only zones in shard I (1-based) of N.
+    pub shard: Option<(u32, u32)>,
+    /// `--parent-ds FILE`: the DS records observed at the parents.
+    pub parent_ds: Option<PathBuf>,
+    /// No message when a zone waits for another run's lock.
+    pub quiet: bool,
+}
+
+/// A zone of the configuration and its unsigned file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneEntry {
+    /// Lower case, no final dot.
+    pub name: String,
+    pub file: PathBuf,
+}
+
+/// Every zone: `*.zone` files below `paths.zones` (origin = file stem) and
+/// `[zone."name"]` tables, by name.
+pub fn discover(cfg: &Config) -> Result<BTreeMap<String, ZoneEntry>> {
+    let mut zones = BTreeMap::new();
+    if cfg.paths.zones.is_dir() {
+        for entry in walkdir::WalkDir::new(&cfg.paths.zones).sort_by_file_name() {
+            let entry = entry.map_err(|e| Error::Config {
+                file: cfg.paths.zones.clone(),
+                reason: e.to_string(),
+            })?;
+            let path = entry.path();
+            if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "zone") {
+                continue;
+            }
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let name = zone_key(stem);
+            if let Some(old) = zones.insert(
+                name.clone(),
+                ZoneEntry {
+                    name: name.clone(),
+                    file: path.to_path_buf(),
+                },
+            ) {
+                return Err(Error::Config {
+                    file: cfg.file.clone(),
+                    reason: format!(
+                        "zone {name} has two files: {} and {} (set [zone.\"{name}\"] file)",
+                        old.file.display(),
+                        path.display()
+                    ),
+                });
+            }
+        }
+    }
+    for (name, settings) in &cfg.zones {
+        if settings.file.is_some() || !zones.contains_key(name) {
+            zones.insert(
+                name.clone(),
+                ZoneEntry {
+                    name: name.clone(),
+                    file: cfg.zone_file(name),
+                },
+            );
+        }
+    }
+    Ok(zones)
+}
+
+/// Zone names as files and states use them: lower case, no final dot.
+pub fn zone_key(z: &str) -> String {
+    z.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Is `zone` in shard `i` of `n`? A stable hash of the name, so adding a
+/// zone never moves the others.
+pub fn in_shard(zone: &str, (i, n): (u32, u32)) -> bool {
+    let d = ring::digest::digest(&ring::digest::SHA256, zone.as_bytes());
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&d.as_ref()[..4]);
+    u32::from_be_bytes(b) % n == i - 1
+}
+
+/// Parses `I/N` with 1 ≤ I ≤ N.
+pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("--shard '{text}': expected I/N with 1 <= I <= N, e.g. 2/4");
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let i: u32 = i.trim().parse().map_err(|_| bad())?;
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    if i == 0 || n == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// The zones a run works on, children before parents.
+pub fn select(cfg: &Config, opts: &RunOptions) -> Result<Vec<ZoneEntry>> {
+    let all = discover(cfg)?;
+    let mut chosen: Vec<ZoneEntry> = if opts.zones.is_empty() {
+        all.into_values().collect()
+    } else {
+        let mut v = Vec::new();
+        for z in &opts.zones {
+            let key = zone_key(z);
+            match all.get(&key) {
+                Some(e) => v.push(e.clone()),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "zone {z}: no {key}.zone below {} and no [zone.\"{key}\"] in {}",
+                        cfg.paths.zones.display(),
+                        cfg.file.display()
+                    )));
+                }
+            }
+        }
+        v
+    };
+    if let Some(shard) = opts.shard {
+        chosen.retain(|z| in_shard(&z.name, shard));
+    }
+    chosen.sort_by(|a, b| {
+        depth(&b.name)
+            .cmp(&depth(&a.name))
+            .then(a.name.cmp(&b.name))
+    });
+    chosen.dedup();
+    Ok(chosen)
+}
+
+fn depth(zone: &str) -> usize {
+    zone.split('.').filter(|l| !l.is_empty()).count()
+}
+
+/// The nearest zone of the configuration above `zone`.
+pub fn parent_of<'a>(zone: &str, all: impl IntoIterator<Item = &'a String>) -> Option<String> {
+    all.into_iter()
+        .filter(|p| zone.ends_with(&format!(".{p}")))
+        .max_by_key(|p| p.len())
+        .cloned()
+}
+
+/// Runs every selected zone; a zone's failure is in its report.
+pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
+    let zones = select(cfg, opts)?;
+    let names: Vec<String> = discover(cfg)?.into_keys().collect();
+    let mut reports = Vec::with_capacity(zones.len());
+    for z in &zones {
+        let report = match run_zone(cfg, z, &names, opts) {
+            Ok(r) => r,
+            Err(e) => ZoneReport::failed(&z.name, e.to_string()),
+        };
+        reports.push(report);
+    }
+    Ok(RunReport::new(opts.now, reports))
+}
+
+/// Where a zone's outputs go.
+pub fn signed_file(cfg: &Config, zone: &str) -> PathBuf {
+    cfg.paths.signed.join(format!("{zone}.zone"))
+}
+
+pub fn ds_file(cfg: &Config, zone: &str) -> PathBuf {
+    cfg.paths.ds.join(format!("{zone}.ds"))
+}
+
+/// Writes `data` unless the file already holds exactly it (so `make` and
+/// rsync see nothing new); returns whether it wrote.
+pub fn write_if_changed(path: &Path, data: &[u8]) -> Result<bool> {
+    if std::fs::read(path).is_ok_and(|old| old == data) {
+        return Ok(false);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    crate::atomic::write_atomic(path, data, false)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_zones() {
+        let zones: Vec<String> = (0..300).map(|i| format!("z{i}.example")).collect();
+        let mut seen = 0;
+        for i in 1..=4 {
+            let part = zones.iter().filter(|z| in_shard(z, (i, 4))).count();
+            assert!(part > 40, "shard {i} has {part}");
+            seen += part;
+        }
+        assert_eq!(seen, 300);
+        assert!(parse_shard("0/3").is_err() && parse_shard("4/3").is_err());
+        assert_eq!(parse_shard("2/3"), Ok((2, 3)));
+    }
+
+    #[test]
+    fn the_nearest_configured_zone_is_the_parent() {
+        let all: Vec<String> = ["example", "a.example", "b.a.example", "other"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            parent_of("c.b.a.example", &all).as_deref(),
+            Some("b.a.example")
+        );
+        assert_eq!(parent_of("b.a.example", &all).as_deref(), Some("a.example"));
+        assert_eq!(parent_of("xa.example", &all).as_deref(), Some("example"));
+        assert_eq!(parent_of("example", &all), None);
+    }
+}
