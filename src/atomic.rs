@@ -14,7 +14,7 @@ pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
-        .prefix(".zonesign-")
+        .prefix(&temp_prefix(path))
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     if !private {
@@ -25,6 +25,36 @@ pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> Result<()> {
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// Temporary files are named after their target, so that a run holding a
+/// zone's lock can remove what a killed run left (see [`remove_stale`]).
+fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    format!(".{name}.tmp-")
+}
+
+/// Removes temporary files a killed writer of `path` left behind. Call it
+/// only while no one else may be writing `path`.
+pub fn remove_stale(path: &Path) {
+    let Some(dir) = path.parent() else { return };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = temp_prefix(path);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 #[cfg(unix)]

@@ -44,6 +44,15 @@ pub fn run_zone(
             eprintln!("zonesign: {name}: waiting for another run to finish");
         }
     })?;
+    // What a killed run may have left half-written is ours to clear now.
+    for path in [
+        signed_file(cfg, name),
+        ds_file(cfg, name),
+        cfg.state_file(name),
+    ] {
+        crate::atomic::remove_stale(&path);
+    }
+    keys::remove_stale_temp(&cfg.paths.keys, &apex_name(name)?);
     let mut generated: Vec<String> = Vec::new();
     let result = sign_and_write(cfg, entry, all, opts, &mut generated);
     if result.is_err() {

@@ -1,0 +1,145 @@
+//! A zonesign site in a temporary directory: zonesign.toml, zones/, and
+//! helpers to run `zonesign run` at chosen times.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const T0: u64 = 1_798_761_600; // 2027-01-01T00:00:00Z
+pub const DAY: u64 = 86400;
+
+pub struct Site {
+    pub dir: tempfile::TempDir,
+}
+
+/// A small zone with `extra` records appended.
+pub fn zone_text(name: &str, serial: u32, extra: &str) -> String {
+    format!(
+        "$ORIGIN {name}.\n$TTL 3600\n\
+         @ IN SOA ns1.{name}. hostmaster.{name}. {serial} 7200 1800 1209600 300\n\
+         @ IN NS ns1.{name}.\n\
+         ns1 IN A 192.0.2.1\n\
+         www IN A 192.0.2.2\n\
+         mail IN MX 10 www\n\
+         {extra}\n"
+    )
+}
+
+impl Site {
+    /// A site whose zonesign.toml is `config` (paths default).
+    pub fn new(config: &str) -> Site {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("zones")).unwrap();
+        std::fs::write(dir.path().join("zonesign.toml"), config).unwrap();
+        Site { dir }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write_zone(&self, name: &str, text: &str) {
+        std::fs::write(self.path(&format!("zones/{name}.zone")), text).unwrap();
+    }
+
+    pub fn signed(&self, zone: &str) -> PathBuf {
+        self.path(&format!("signed/{zone}.zone"))
+    }
+
+    pub fn ds(&self, zone: &str) -> PathBuf {
+        self.path(&format!("ds/{zone}.ds"))
+    }
+
+    pub fn state(&self, zone: &str) -> PathBuf {
+        self.path(&format!("state/{zone}.toml"))
+    }
+
+    pub fn read(&self, path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    /// `zonesign --config … --now T ARGS…`, not yet run.
+    pub fn command(&self, now: u64, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_zonesign"));
+        cmd.arg("--config")
+            .arg(self.path("zonesign.toml"))
+            .arg("--now")
+            .arg(zonesign::time::rfc3339(now))
+            .args(args);
+        cmd
+    }
+
+    /// Runs a command; returns (exit code, stdout + stderr).
+    pub fn zonesign(&self, now: u64, args: &[&str]) -> (i32, String) {
+        let out: Output = self.command(now, args).output().expect("zonesign runs");
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        (out.status.code().unwrap_or(-1), text)
+    }
+
+    /// `zonesign run` that must succeed.
+    pub fn run_ok(&self, now: u64, args: &[&str]) -> String {
+        let mut a = vec!["run"];
+        a.extend_from_slice(args);
+        let (code, out) = self.zonesign(now, &a);
+        assert_eq!(code, 0, "zonesign run failed: {out}");
+        out
+    }
+
+    /// `zonesign run --json`, parsed.
+    pub fn run_json(&self, now: u64, args: &[&str]) -> serde_json::Value {
+        let mut a = vec!["--json", "run"];
+        a.extend_from_slice(args);
+        let out = self.command(now, &a).output().expect("zonesign runs");
+        assert!(
+            out.status.success(),
+            "zonesign run failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON report")
+    }
+
+    /// Our verifier on a signed zone as of `now`, with a DS file.
+    pub fn verify(&self, zone: &str, ds: &Path, now: u64) -> (bool, String) {
+        let (code, out) = self.zonesign(
+            now,
+            &[
+                "verify",
+                self.signed(zone).to_str().unwrap(),
+                "--origin",
+                zone,
+                "--ds",
+                ds.to_str().unwrap(),
+            ],
+        );
+        (code == 0, out)
+    }
+
+    /// RRSIG lines of a signed zone.
+    pub fn rrsigs(&self, zone: &str) -> Vec<String> {
+        self.read(&self.signed(zone))
+            .lines()
+            .filter(|l| l.split_whitespace().nth(3) == Some("RRSIG"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The SOA serial of the signed zone.
+    pub fn serial(&self, zone: &str) -> u32 {
+        let text = self.read(&self.signed(zone));
+        let soa = text
+            .lines()
+            .find(|l| l.split_whitespace().nth(3) == Some("SOA"))
+            .expect("a SOA");
+        soa.split_whitespace().nth(6).unwrap().parse().unwrap()
+    }
+}
+
+/// The oracle as of `now` (VSZ_TIME), with a DS file.
+pub fn oracle_at(zone: &Path, origin: &str, ds: &Path, now: u64) -> (bool, String) {
+    let t = zonesign::time::rfc3339(now);
+    let vsz: String = t.chars().filter(char::is_ascii_digit).collect();
+    let mut cmd = Command::new(crate::common::corpus().join("oracle/verify-signed-zone"));
+    cmd.env("VSZ_TIME", vsz).arg(zone).arg(origin).arg(ds);
+    crate::common::run(&mut cmd)
+}

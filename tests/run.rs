@@ -1,0 +1,282 @@
+//! `zonesign run` end to end: outputs judged by the oracle, reruns that
+//! change nothing, serial policies, independent zones, shards, the hook,
+//! exit codes.
+
+mod common;
+#[path = "common/site.rs"]
+mod site;
+
+use site::*;
+use std::time::SystemTime;
+
+const CONFIG: &str = "[policy.default]\n";
+
+fn mtime(p: &std::path::Path) -> SystemTime {
+    std::fs::metadata(p).unwrap().modified().unwrap()
+}
+
+#[test]
+fn bundled_example_signs_and_passes_the_oracle() {
+    common::require_validators();
+    let site = Site::new(CONFIG);
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example.com.zone");
+    std::fs::copy(&example, site.path("zones/example.com.zone")).unwrap();
+    let report = site.run_json(T0, &[]);
+    let z = &report["zones"][0];
+    assert_eq!(z["zone"], "example.com");
+    assert!(z["error"].is_null(), "{report}");
+    let (ok, out) = oracle_at(
+        &site.signed("example.com"),
+        "example.com",
+        &site.ds("example.com"),
+        T0,
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = common::oracle_compare(&example, &site.signed("example.com"), "example.com");
+    assert!(ok, "{out}");
+    // The DS file names exactly the published KSK.
+    let ds = site.read(&site.ds("example.com"));
+    let ksk_tags: Vec<u64> = z["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["role"] == "ksk")
+        .map(|t| t["tag"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ksk_tags.len(), 1);
+    assert_eq!(ds.lines().count(), 1, "{ds}");
+    assert!(ds.contains(&format!(" DS {} 13 2 ", ksk_tags[0])), "{ds}");
+    // The first run tells the operator to submit the DS.
+    assert_eq!(z["actions"][0]["kind"], "submit-ds", "{report}");
+}
+
+#[test]
+fn a_rerun_changes_nothing_and_one_record_resigns_one_rrset() {
+    let site = Site::new(CONFIG);
+    site.write_zone(
+        "example.org",
+        &zone_text("example.org", 1, "txt IN TXT \"a\""),
+    );
+    site.run_ok(T0, &[]);
+    let files = [
+        site.signed("example.org"),
+        site.ds("example.org"),
+        site.state("example.org"),
+    ];
+    let before: Vec<(String, SystemTime)> =
+        files.iter().map(|f| (site.read(f), mtime(f))).collect();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    site.run_ok(T0, &[]);
+    for (f, (text, time)) in files.iter().zip(&before) {
+        assert_eq!(&site.read(f), text, "{} changed", f.display());
+        assert_eq!(&mtime(f), time, "{} was touched", f.display());
+    }
+    // Hours later nothing needs a new signature: the zone is the same bytes.
+    site.run_ok(T0 + 6 * 3600, &[]);
+    assert_eq!(site.read(&files[0]), before[0].0);
+
+    // Change one record: its RRSIG and the SOA's are new, nothing else.
+    let old_sigs = site.rrsigs("example.org");
+    let old_serial = site.serial("example.org");
+    site.write_zone(
+        "example.org",
+        &zone_text("example.org", 1, "txt IN TXT \"b\""),
+    );
+    let report = site.run_json(T0 + 7 * 3600, &[]);
+    let new_sigs = site.rrsigs("example.org");
+    let fresh: Vec<&String> = new_sigs.iter().filter(|s| !old_sigs.contains(s)).collect();
+    assert_eq!(fresh.len(), 2, "{fresh:#?}");
+    assert!(
+        fresh.iter().any(|s| s.contains(" RRSIG TXT ")),
+        "{fresh:#?}"
+    );
+    assert!(
+        fresh.iter().any(|s| s.contains(" RRSIG SOA ")),
+        "{fresh:#?}"
+    );
+    assert_eq!(
+        report["zones"][0]["reused"].as_u64().unwrap() as usize,
+        new_sigs.len() - 2
+    );
+    assert!(site.serial("example.org") > old_serial);
+    let (ok, out) = site.verify("example.org", &site.ds("example.org"), T0 + 7 * 3600);
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn every_serial_policy_moves_forward_only_on_change() {
+    for policy in ["unixtime", "datecounter", "counter", "keep"] {
+        let site = Site::new(&format!(
+            "[policy.default]\nzone = {{ serial = \"{policy}\" }}\n"
+        ));
+        site.write_zone("example.net", &zone_text("example.net", 10, ""));
+        site.run_ok(T0, &[]);
+        let first = site.serial("example.net");
+        site.run_ok(T0 + 3600, &[]);
+        assert_eq!(
+            site.serial("example.net"),
+            first,
+            "{policy}: unchanged zone"
+        );
+        site.write_zone(
+            "example.net",
+            &zone_text("example.net", 10, "new IN A 192.0.2.9"),
+        );
+        if policy == "keep" {
+            // The operator did not raise the serial: refuse, keep the old output.
+            let before = site.read(&site.signed("example.net"));
+            let (code, out) = site.zonesign(T0 + 7200, &["run"]);
+            assert_eq!(code, 1, "{out}");
+            assert!(
+                out.contains("serial") && out.contains("example.net.zone"),
+                "{out}"
+            );
+            assert_eq!(site.read(&site.signed("example.net")), before);
+            site.write_zone(
+                "example.net",
+                &zone_text("example.net", 11, "new IN A 192.0.2.9"),
+            );
+        }
+        site.run_ok(T0 + 7200, &[]);
+        let second = site.serial("example.net");
+        assert!(
+            zonesign::serial::is_later(second, first),
+            "{policy}: {first} -> {second}"
+        );
+        match policy {
+            "unixtime" => assert_eq!(first as u64, T0),
+            "datecounter" => assert_eq!((first, second), (2027010100, 2027010101)),
+            "counter" => assert_eq!((first, second), (10, 11)),
+            _ => assert_eq!((first, second), (10, 11)),
+        }
+    }
+}
+
+#[test]
+fn a_broken_zone_fails_alone_and_keeps_its_outputs() {
+    let site = Site::new(CONFIG);
+    for z in ["a.example", "b.example", "c.example"] {
+        site.write_zone(z, &zone_text(z, 1, ""));
+    }
+    site.run_ok(T0, &[]);
+    let before = site.read(&site.signed("b.example"));
+    let state_before = site.read(&site.state("b.example"));
+    site.write_zone(
+        "b.example",
+        &zone_text("b.example", 2, "bad IN A 300.1.2.3"),
+    );
+    site.write_zone(
+        "c.example",
+        &zone_text("c.example", 2, "more IN A 192.0.2.7"),
+    );
+    let (code, out) = site.zonesign(T0 + 3600, &["run"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("b.example.zone:8"), "file and line: {out}");
+    assert!(out.contains("1 failed"), "{out}");
+    assert_eq!(site.read(&site.signed("b.example")), before);
+    assert_eq!(site.read(&site.state("b.example")), state_before);
+    assert!(
+        site.read(&site.signed("c.example"))
+            .contains("more.c.example.")
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(site.path("signed"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn shards_split_the_zones_and_named_zones_run_alone() {
+    let site = Site::new(CONFIG);
+    let zones: Vec<String> = (0..8).map(|i| format!("z{i}.example")).collect();
+    for z in &zones {
+        site.write_zone(z, &zone_text(z, 1, ""));
+    }
+    let one = site.run_json(T0, &["--shard", "1/2"]);
+    let two = site.run_json(T0, &["--shard", "2/2"]);
+    let names = |r: &serde_json::Value| -> Vec<String> {
+        r["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|z| z["zone"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (names(&one), names(&two));
+    assert!(!a.is_empty() && !b.is_empty(), "{a:?} {b:?}");
+    assert!(a.iter().all(|z| !b.contains(z)));
+    assert_eq!(a.len() + b.len(), zones.len());
+    assert_eq!(names(&site.run_json(T0, &["z3.example"])), ["z3.example"]);
+    let (code, out) = site.zonesign(T0, &["run", "nope.example"]);
+    assert_eq!(code, 2, "{out}");
+    let (code, out) = site.zonesign(T0, &["run", "--shard", "3/2"]);
+    assert_eq!(code, 2, "{out}");
+}
+
+#[test]
+fn the_hook_gets_the_ds_and_pending_actions_can_fail_the_run() {
+    let site = Site::new(CONFIG);
+    let got = site.path("hook.out");
+    let config = format!(
+        "ds_submit_command = \"cat > '{}'; echo $ZONESIGN_ZONE $ZONESIGN_KEYTAGS >> '{}'\"\n[policy.default]\n",
+        got.display(),
+        got.display()
+    );
+    std::fs::write(site.path("zonesign.toml"), config).unwrap();
+    site.write_zone("example.com", &zone_text("example.com", 1, ""));
+    let (code, out) = site.zonesign(T0, &["run", "--fail-on-pending"]);
+    assert_eq!(code, 3, "{out}");
+    let hook = site.read(&got);
+    let ds = site.read(&site.ds("example.com"));
+    assert!(hook.starts_with(&ds), "{hook}");
+    let tag = ds.split_whitespace().nth(4).unwrap();
+    assert!(hook.ends_with(&format!("example.com {tag}\n")), "{hook}");
+    // Sent once: the next run does not send it again.
+    std::fs::remove_file(&got).unwrap();
+    site.zonesign(T0 + 3600, &["run"]);
+    assert!(!got.exists());
+
+    // A failing hook fails the zone, and the next run tries again.
+    let site = Site::new("ds_submit_command = \"echo registry down >&2; exit 4\"\n");
+    site.write_zone("example.com", &zone_text("example.com", 1, ""));
+    let (code, out) = site.zonesign(T0, &["run"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("registry down"), "{out}");
+    assert!(site.signed("example.com").exists());
+    let (code, out) = site.zonesign(T0 + 3600, &["run"]);
+    assert_eq!(code, 1, "retried: {out}");
+}
+
+#[test]
+fn no_private_key_material_in_any_output() {
+    let site = Site::new(CONFIG);
+    site.write_zone("example.com", &zone_text("example.com", 1, ""));
+    let report = serde_json::to_string(&site.run_json(T0, &[])).unwrap();
+    let (_, status) = site.zonesign(T0, &["status"]);
+    let (_, ds) = site.zonesign(T0, &["ds", "example.com"]);
+    let mut secrets = Vec::new();
+    for e in std::fs::read_dir(site.path("keys")).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "private") {
+            let text = site.read(&e.path());
+            let line = text.lines().find(|l| l.starts_with("PrivateKey:")).unwrap();
+            secrets.push(line.split_whitespace().nth(1).unwrap().to_string());
+        }
+    }
+    assert_eq!(secrets.len(), 2);
+    let outputs = [
+        site.read(&site.signed("example.com")),
+        site.read(&site.ds("example.com")),
+        site.read(&site.state("example.com")),
+        report,
+        status,
+        ds,
+    ];
+    for s in &secrets {
+        for o in &outputs {
+            assert!(!o.contains(s.as_str()));
+        }
+    }
+}
