@@ -71,20 +71,26 @@ pub fn sign_file(req: &SignRequest) -> Result<(Zone, SignedZone)> {
     Ok((zone, signed))
 }
 
-/// The DS RRset for `keys` in presentation format.
+/// The DS RRset for `keys` in presentation format, canonical order.
 pub fn ds_text(
     origin: &StoredName,
     keys: &[&SigningKey],
     digests: &[DigestAlgorithm],
     ttl: u32,
 ) -> String {
-    let mut out = String::new();
+    let mut rdata = Vec::new();
     for k in keys {
         for alg in digests {
             if let Some(ds) = crate::ds::ds(origin, &k.dnskey, *alg) {
-                crate::zone::write::record_line(&mut out, origin, ttl, &crate::zone::Rdata::Ds(ds));
+                rdata.push(crate::zone::Rdata::Ds(ds));
             }
         }
+    }
+    // Canonical order, as the parent's signed zone will hold them.
+    let set = crate::zone::Rrset::new(origin.clone(), domain::base::iana::Rtype::DS, ttl, rdata);
+    let mut out = String::new();
+    for d in &set.rdata {
+        crate::zone::write::record_line(&mut out, origin, ttl, d);
     }
     out
 }

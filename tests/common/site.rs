@@ -93,7 +93,8 @@ impl Site {
         let out = self.command(now, &a).output().expect("zonesign runs");
         assert!(
             out.status.success(),
-            "zonesign run failed: {}",
+            "zonesign run failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).expect("JSON report")
