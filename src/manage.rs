@@ -108,7 +108,10 @@ pub fn status(cfg: &Config, zone: &str, now: u64) -> Result<ZoneStatus> {
         zone: zone.to_string(),
         policy: policy.name.clone(),
         keys,
-        actions: preview.actions,
+        actions: crate::batch::operator_actions(
+            preview.actions,
+            crate::batch::parent_is_ours(cfg, zone)?,
+        ),
         next_change: preview.next_change.map(rfc3339),
     })
 }

@@ -195,7 +195,8 @@ fn imported_rsa_keys_sign() {
 fn bundled_example_validates() {
     require_validators();
     let dir = tempfile::tempdir().unwrap();
-    let zone = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example.com.zone");
+    let zone =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/zones/example.com.zone");
     let keys = [
         keygen(dir.path(), "example.com.", "ECDSAP256SHA256", true),
         keygen(dir.path(), "example.com.", "ECDSAP256SHA256", false),

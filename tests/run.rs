@@ -20,7 +20,7 @@ fn bundled_example_signs_and_passes_the_oracle() {
     common::require_validators();
     let site = Site::new(CONFIG);
     let example =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example.com.zone");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/zones/example.com.zone");
     std::fs::copy(&example, site.path("zones/example.com.zone")).unwrap();
     let report = site.run_json(T0, &[]);
     let z = &report["zones"][0];

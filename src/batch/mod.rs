@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::lifecycle::{Action, ActionKind};
 use crate::report::{RunReport, ZoneReport};
 
 pub use zone::run_zone;
@@ -157,6 +158,25 @@ pub fn parent_of<'a>(zone: &str, all: impl IntoIterator<Item = &'a String>) -> O
         .filter(|p| zone.ends_with(&format!(".{p}")))
         .max_by_key(|p| p.len())
         .cloned()
+}
+
+/// The actions an operator must take. When the parent zone is in the same
+/// configuration, DS changes are not theirs: the parent's next run
+/// publishes the DS and this zone's runs confirm it.
+pub fn operator_actions(actions: Vec<Action>, parent_is_ours: bool) -> Vec<Action> {
+    if !parent_is_ours {
+        return actions;
+    }
+    actions
+        .into_iter()
+        .filter(|a| !matches!(a.kind, ActionKind::SubmitDs | ActionKind::WithdrawDs))
+        .collect()
+}
+
+/// Is the parent of `zone` signed in this configuration?
+pub fn parent_is_ours(cfg: &Config, zone: &str) -> Result<bool> {
+    let all: Vec<String> = discover(cfg)?.into_keys().collect();
+    Ok(parent_of(zone, &all).is_some())
 }
 
 /// Runs every selected zone; a zone's failure is in its report.

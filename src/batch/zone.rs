@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::denial::{Denial, Nsec3Params};
 use crate::error::{Error, Result};
 use crate::keys::{self, Role, SigningKey};
-use crate::lifecycle::{self, ActionKind, Decisions, Event, KeyRequest};
+use crate::lifecycle::{self, Decisions, Event, KeyRequest};
 use crate::lock::ZoneLock;
 use crate::policy::{DenialPolicy, Policy, SerialPolicy};
 use crate::report::ZoneReport;
@@ -172,14 +172,9 @@ fn sign_and_write(
     if write_if_changed(&ds_path, ds_text.as_bytes())? {
         report.written.push(ds_path.display().to_string());
     }
-    report.actions = outcome.actions;
-    if super::parent_of(name, all).is_some() {
-        // The parent is ours: its next run publishes the DS, this zone's
-        // next runs confirm it.
-        report
-            .actions
-            .retain(|a| !matches!(a.kind, ActionKind::SubmitDs | ActionKind::WithdrawDs));
-    } else if let Some(cmd) = &cfg.ds_submit_command {
+    let parent_is_ours = super::parent_of(name, all).is_some();
+    report.actions = super::operator_actions(outcome.actions, parent_is_ours);
+    if !parent_is_ours && let Some(cmd) = &cfg.ds_submit_command {
         submit_new_ds(cmd, name, &mut state, &ds_text, now, &mut report);
     }
     state.history.serial = Some(serial);
