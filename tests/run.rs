@@ -280,3 +280,38 @@ fn no_private_key_material_in_any_output() {
         }
     }
 }
+
+#[test]
+fn the_readme_example_command_runs_the_main_job() {
+    common::require_validators();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(root.join("bin/example"))
+        .env("ZONESIGN", env!("CARGO_BIN_EXE_zonesign"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    for zone in ["example.com.", "secure.example.com."] {
+        assert!(
+            text.contains(&format!("verify-signed-zone: PASS")) && text.contains(zone),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        text.matches("verify-signed-zone: PASS").count(),
+        2,
+        "{text}"
+    );
+    // The child's DS is in the parent's signed zone.
+    let parent =
+        std::fs::read_to_string(root.join("testdata/out/signed/example.com.zone")).unwrap();
+    let child_ds =
+        std::fs::read_to_string(root.join("testdata/out/ds/secure.example.com.ds")).unwrap();
+    for line in child_ds.lines() {
+        assert!(parent.contains(line), "{line} not in the parent");
+    }
+}

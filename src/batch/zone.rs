@@ -502,3 +502,42 @@ fn submit_new_ds(
         Err(e) => report.error = Some(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::Window;
+    use domain::base::iana::SecurityAlgorithm;
+
+    #[test]
+    fn signatures_expiring_before_the_next_run_are_refused() {
+        let apex = apex_name("example.org").unwrap();
+        let text =
+            "$ORIGIN example.org.\n$TTL 3600\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n";
+        let (records, source) = reader::read_str(text, Path::new("t"), &apex).unwrap();
+        let zone = Zone::from_records(records, &source, &apex, Dnssec::Strip).unwrap();
+        let (_, key) = keys::generate(&apex, SecurityAlgorithm::ED25519, keys::FLAGS_KSK).unwrap();
+        let uses = [KeyUse {
+            key: &key,
+            role: Role::Csk,
+        }];
+        let policy = Policy::default_named("t");
+        let now = 1_800_000_000u64;
+        let sign_until = |expiration: u64| {
+            let opts = Options {
+                denial: Denial::Nsec,
+                timing: Timing::Fixed(Window {
+                    inception: (now - 3600) as u32,
+                    expiration: expiration as u32,
+                }),
+                dnskey_ttl: 3600,
+                cds_digests: Vec::new(),
+            };
+            sign::sign_zone(&zone, &uses, &[], &opts).unwrap()
+        };
+        let short = sign_until(now + policy.resign - 1);
+        let err = check_expiry(&short, &policy, now).unwrap_err().to_string();
+        assert!(err.contains("before the next run is due"), "{err}");
+        assert!(check_expiry(&sign_until(now + policy.resign + 60), &policy, now).is_ok());
+    }
+}
