@@ -219,6 +219,10 @@ pub struct History {
     /// The last SOA serial published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial: Option<u32>,
+    /// SHA-256 of the signed zone the last run wrote: only that file's
+    /// signatures are reused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_sha256: Option<String>,
     /// The NSEC3 salt in use (hex) and when it was chosen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nsec3_salt: Option<String>,

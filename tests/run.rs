@@ -315,3 +315,31 @@ fn the_readme_example_command_runs_the_main_job() {
         assert!(parent.contains(line), "{line} not in the parent");
     }
 }
+
+#[test]
+fn a_tampered_output_is_not_trusted_for_reuse() {
+    let site = Site::new(CONFIG);
+    site.write_zone("example.org", &zone_text("example.org", 1, ""));
+    site.run_ok(T0, &[]);
+    // Break one signature in the published file (as a bad copy would).
+    let text = site.read(&site.signed("example.org"));
+    let line = text.lines().find(|l| l.contains(" RRSIG A ")).unwrap();
+    let sig = line.split_whitespace().last().unwrap();
+    let broken = format!(
+        "{}{}",
+        if sig.starts_with('A') { "B" } else { "A" },
+        &sig[1..]
+    );
+    std::fs::write(site.signed("example.org"), text.replace(sig, &broken)).unwrap();
+    let report = site.run_json(T0 + 3600, &[]);
+    let z = &report["zones"][0];
+    assert_eq!(z["reused"], 0, "{report}");
+    assert!(
+        z["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("not the output of the last run")
+    );
+    let (ok, out) = site.verify("example.org", &site.ds("example.org"), T0 + 3600);
+    assert!(ok, "{out}");
+}
