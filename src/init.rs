@@ -9,6 +9,11 @@ use crate::error::{Error, Result};
 pub const TEMPLATE: &str = r#"# zonesign configuration. Paths are relative to this file.
 # Durations: 90d, 1h30m, 1y, or ISO 8601 (P90D, PT2H).
 
+# Run (with sh -c) when a new DS must go to a parent: the DS RRset on stdin,
+# ZONESIGN_ZONE and ZONESIGN_KEYTAGS in the environment. A failure fails the
+# zone, and the next run tries again.
+# ds_submit_command = "/usr/local/bin/submit-ds"
+
 [paths]
 zones  = "zones"    # unsigned input: every *.zone below it; origin = file name without .zone
 signed = "signed"   # output: signed/<zone>.zone
@@ -39,6 +44,10 @@ parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "1d",
 # [zone."example.com"]
 # policy = "default"
 # file = "zones/example.com.zone"   # when the file is not <zones>/<name>.zone
+# parent_ds = "parent/example.com.ds"  # the DS the parent serves, as you observe it:
+#                                      # ds-seen and ds-gone then happen by themselves
+# A parent zone signed in this same configuration publishes its children's DS
+# and confirms them itself.
 "#;
 
 /// Writes `zonesign.toml` and the directories into `dir`; refuses to
