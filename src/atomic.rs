@@ -9,10 +9,7 @@ use crate::error::{Error, Result};
 /// Writes `data` to `path` via a temporary file in the same directory,
 /// fsync and rename.
 pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = dir_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(&temp_prefix(path))
         .tempfile_in(dir)
@@ -27,34 +24,50 @@ pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> Result<()> {
     Ok(())
 }
 
-/// Temporary files are named after their target, so that a run holding a
-/// zone's lock can remove what a killed run left (see [`remove_stale`]).
+fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Temporary files are named `.<target>.tmp-<random>`, so that a run holding
+/// a zone's lock can remove what a killed run left (see [`remove_temps`]).
+const TEMP_MARK: &str = ".tmp-";
+
 fn temp_prefix(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    format!(".{name}.tmp-")
+    format!(".{name}{TEMP_MARK}")
 }
 
-/// Removes temporary files a killed writer of `path` left behind. Call it
-/// only while no one else may be writing `path`.
-pub fn remove_stale(path: &Path) {
-    let Some(dir) = path.parent() else { return };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let prefix = temp_prefix(path);
+/// Removes the temporary files in `dir` whose target name `is_ours`. Call
+/// it only while no one else may be writing those targets.
+pub fn remove_temps(dir: &Path, is_ours: impl Fn(&str) -> bool) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
-        if e.file_name().to_string_lossy().starts_with(&prefix) {
+        let name = e.file_name();
+        let target = name
+            .to_str()
+            .and_then(|n| n.strip_prefix('.'))
+            .and_then(|n| n.rsplit_once(TEMP_MARK))
+            .map(|(target, _)| target);
+        if target.is_some_and(&is_ours) {
             let _ = std::fs::remove_file(e.path());
         }
     }
+}
+
+/// Removes the temporary files a killed writer of `path` left behind.
+pub fn remove_stale(path: &Path) {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    remove_temps(dir_of(path), |target| target == name);
 }
 
 #[cfg(unix)]

@@ -285,16 +285,8 @@ pub fn delete_key_files(dir: &Path, base: &str) -> Result<()> {
 /// Removes temporary key files a killed run of zone `owner` left in `dir`
 /// (call it under the zone's lock).
 pub fn remove_stale_temp(dir: &Path, owner: &StoredName) {
-    let prefix = format!(".K{}+", crate::zone::write::name_text(owner));
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if n.starts_with(&prefix) && n.contains(".tmp-") {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
+    let prefix = format!("K{}+", crate::zone::write::name_text(owner));
+    crate::atomic::remove_temps(dir, |target| target.starts_with(&prefix));
 }
 
 /// Loads a BIND or ldns key pair. `path` may name the `.key`, the

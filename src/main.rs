@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 use zonesign::batch::zone_key;
@@ -13,7 +12,6 @@ use zonesign::error::Error;
 use zonesign::keys::Role;
 use zonesign::lifecycle::Event;
 use zonesign::sign::{Options, Timing, Window};
-use zonesign::zone::StoredName;
 use zonesign::{keys, manage, stateless, time, verify};
 
 #[derive(Parser)]
@@ -216,15 +214,6 @@ fn usage<T>(r: Result<T, String>) -> Result<T, Error> {
     r.map_err(Error::Usage)
 }
 
-fn parse_name(s: &str) -> Result<StoredName, Error> {
-    let abs = if s.ends_with('.') {
-        s.to_string()
-    } else {
-        format!("{s}.")
-    };
-    StoredName::from_str(&abs).map_err(|e| Error::Usage(format!("bad zone name '{s}': {e}")))
-}
-
 fn secs(s: &str, what: &str) -> Result<u64, Error> {
     Duration::parse(s)
         .map(|d| d.0)
@@ -246,7 +235,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Cmd::Sign(a) => sign(*a, now, cli.quiet),
         Cmd::Verify(a) => {
-            let origin = parse_name(&a.origin)?;
+            let origin = zonesign::zone::parse_origin(&a.origin)?;
             let report = verify::verify_file(&a.file, &origin, a.ds.as_deref(), now)?;
             if !cli.quiet || !report.is_ok() {
                 eprint!("{report}");
@@ -273,8 +262,9 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 zones.iter().map(|z| zone_key(z)).collect()
             };
             let mut all = Vec::new();
+            let tree = zonesign::batch::zone_tree(&cfg)?;
             for z in &zones {
-                all.push(manage::status(&cfg, z, now)?);
+                all.push(manage::status(&cfg, z, now, &tree)?);
             }
             if cli.json {
                 println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
@@ -323,7 +313,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Keygen(a) => {
-            let zone = parse_name(&a.zone)?;
+            let zone = zonesign::zone::parse_origin(&a.zone)?;
             let alg = keys::parse_algorithm(&a.algorithm)
                 .ok_or_else(|| Error::Usage(format!("unknown algorithm '{}'", a.algorithm)))?;
             let flags = if a.ksk {
@@ -410,7 +400,7 @@ fn record(config: &std::path::Path, zone: &str, event: Event, now: u64) -> Resul
 }
 
 fn sign(a: SignArgs, now: u64, quiet: bool) -> Result<ExitCode, Error> {
-    let origin = parse_name(&a.origin)?;
+    let origin = zonesign::zone::parse_origin(&a.origin)?;
     // A key that cannot be loaded is a usage error (exit 2), not a zone failure.
     let keys = a
         .keys

@@ -43,14 +43,17 @@ pub fn record(cfg: &Config, zone: &str, events: &[Event], now: u64) -> Result<()
 pub fn ds_records(cfg: &Config, zone: &str) -> Result<String> {
     let state = load_state(cfg, zone)?;
     let policy = cfg.policy_for(zone);
-    let apex = crate::batch::zone::apex_name(zone)?;
+    let apex = crate::zone::parse_origin(zone)?;
     let wanted = lifecycle::decide(&state).ds_wanted;
-    let mut keys = Vec::new();
-    for k in state.keys.iter().filter(|k| wanted.contains(&k.tag)) {
-        keys.push(crate::keys::load_bind(&cfg.paths.keys.join(&k.file))?);
-    }
+    let state_file = cfg.state_file(zone);
+    let keys = state
+        .keys
+        .iter()
+        .filter(|k| wanted.contains(&k.tag))
+        .map(|k| crate::batch::zone::load_key(&cfg.paths.keys, &state_file, k))
+        .collect::<Result<Vec<_>>>()?;
     let refs: Vec<&crate::keys::SigningKey> = keys.iter().collect();
-    let mut out = crate::stateless::ds_text(&apex, &refs, &policy.ds_digests, policy.ds_ttl as u32);
+    let mut out = crate::batch::zone::wanted_ds_text(&apex, &refs, policy);
     for k in &keys {
         if let Some(c) = crate::ds::cdnskey(&k.dnskey) {
             crate::zone::write::record_line(
@@ -86,7 +89,13 @@ pub struct ZoneStatus {
     pub next_change: Option<String>,
 }
 
-pub fn status(cfg: &Config, zone: &str, now: u64) -> Result<ZoneStatus> {
+/// `tree`: the zones of the configuration, for the parent relations.
+pub fn status(
+    cfg: &Config,
+    zone: &str,
+    now: u64,
+    tree: &crate::batch::ZoneTree,
+) -> Result<ZoneStatus> {
     let state = load_state(cfg, zone)?;
     let policy = cfg.policy_for(zone);
     // What the enforcer would do now, without saving it.
@@ -108,10 +117,7 @@ pub fn status(cfg: &Config, zone: &str, now: u64) -> Result<ZoneStatus> {
         zone: zone.to_string(),
         policy: policy.name.clone(),
         keys,
-        actions: crate::batch::operator_actions(
-            preview.actions,
-            crate::batch::parent_is_ours(cfg, zone)?,
-        ),
+        actions: crate::batch::operator_actions(preview.actions, tree.parent_of(zone).is_some()),
         next_change: preview.next_change.map(rfc3339),
     })
 }

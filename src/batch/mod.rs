@@ -4,6 +4,7 @@
 //! parent in the same configuration publishes its children's current DS.
 
 mod parent;
+mod tree;
 pub mod zone;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::lifecycle::{Action, ActionKind};
 use crate::report::{RunReport, ZoneReport};
 
+pub use tree::ZoneTree;
 pub use zone::run_zone;
 
 /// What `zonesign run` was asked to do.
@@ -114,11 +116,15 @@ pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
     Ok((i, n))
 }
 
-/// The zones a run works on, children before parents.
-pub fn select(cfg: &Config, opts: &RunOptions) -> Result<Vec<ZoneEntry>> {
-    let all = discover(cfg)?;
+/// The zones a run works on (of `all`, the discovered ones), children
+/// before parents.
+pub fn select(
+    cfg: &Config,
+    all: &BTreeMap<String, ZoneEntry>,
+    opts: &RunOptions,
+) -> Result<Vec<ZoneEntry>> {
     let mut chosen: Vec<ZoneEntry> = if opts.zones.is_empty() {
-        all.into_values().collect()
+        all.values().cloned().collect()
     } else {
         let mut v = Vec::new();
         for z in &opts.zones {
@@ -152,14 +158,6 @@ fn depth(zone: &str) -> usize {
     zone.split('.').filter(|l| !l.is_empty()).count()
 }
 
-/// The nearest zone of the configuration above `zone`.
-pub fn parent_of<'a>(zone: &str, all: impl IntoIterator<Item = &'a String>) -> Option<String> {
-    all.into_iter()
-        .filter(|p| zone.ends_with(&format!(".{p}")))
-        .max_by_key(|p| p.len())
-        .cloned()
-}
-
 /// The actions an operator must take. When the parent zone is in the same
 /// configuration, DS changes are not theirs: the parent's next run
 /// publishes the DS and this zone's runs confirm it.
@@ -173,19 +171,19 @@ pub fn operator_actions(actions: Vec<Action>, parent_is_ours: bool) -> Vec<Actio
         .collect()
 }
 
-/// Is the parent of `zone` signed in this configuration?
-pub fn parent_is_ours(cfg: &Config, zone: &str) -> Result<bool> {
-    let all: Vec<String> = discover(cfg)?.into_keys().collect();
-    Ok(parent_of(zone, &all).is_some())
+/// The zones of the configuration and their parent relations.
+pub fn zone_tree(cfg: &Config) -> Result<ZoneTree> {
+    Ok(ZoneTree::new(discover(cfg)?.into_keys()))
 }
 
 /// Runs every selected zone; a zone's failure is in its report.
 pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
-    let zones = select(cfg, opts)?;
-    let names: Vec<String> = discover(cfg)?.into_keys().collect();
+    let all = discover(cfg)?;
+    let zones = select(cfg, &all, opts)?;
+    let tree = ZoneTree::new(all.into_keys());
     let mut reports = Vec::with_capacity(zones.len());
     for z in &zones {
-        let report = match run_zone(cfg, z, &names, opts) {
+        let report = match run_zone(cfg, z, &tree, opts) {
             Ok(r) => r,
             Err(e) => ZoneReport::failed(&z.name, e.to_string()),
         };
@@ -209,11 +207,16 @@ pub fn write_if_changed(path: &Path, data: &[u8]) -> Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == data) {
         return Ok(false);
     }
+    write_file(path, data)?;
+    Ok(true)
+}
+
+/// Replaces `path` atomically, creating its directory.
+pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    crate::atomic::write_atomic(path, data, false)?;
-    Ok(true)
+    crate::atomic::write_atomic(path, data, false)
 }
 
 #[cfg(test)]
@@ -232,20 +235,5 @@ mod tests {
         assert_eq!(seen, 300);
         assert!(parse_shard("0/3").is_err() && parse_shard("4/3").is_err());
         assert_eq!(parse_shard("2/3"), Ok((2, 3)));
-    }
-
-    #[test]
-    fn the_nearest_configured_zone_is_the_parent() {
-        let all: Vec<String> = ["example", "a.example", "b.a.example", "other"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(
-            parent_of("c.b.a.example", &all).as_deref(),
-            Some("b.a.example")
-        );
-        assert_eq!(parent_of("b.a.example", &all).as_deref(), Some("a.example"));
-        assert_eq!(parent_of("xa.example", &all).as_deref(), Some("example"));
-        assert_eq!(parent_of("example", &all), None);
     }
 }

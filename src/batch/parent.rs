@@ -12,7 +12,7 @@ use bytes::Bytes;
 use domain::base::iana::Rtype;
 use domain::rdata::{Dnskey, Ds};
 
-use super::{ds_file, parent_of, signed_file};
+use super::{ZoneTree, ds_file, signed_file};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::keys::Role;
@@ -63,7 +63,7 @@ pub fn observe(
     cfg: &Config,
     zone: &str,
     apex: &StoredName,
-    all: &[String],
+    tree: &ZoneTree,
     cli_parent_ds: Option<&Path>,
 ) -> Result<Option<Observed>> {
     let file = cli_parent_ds
@@ -78,10 +78,10 @@ pub fn observe(
             source: path.display().to_string(),
         }));
     }
-    let Some(parent) = parent_of(zone, all) else {
+    let Some(parent) = tree.parent_of(zone) else {
         return Ok(None);
     };
-    let path = signed_file(cfg, &parent);
+    let path = signed_file(cfg, parent);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         // The parent was never signed: nothing is served yet.
@@ -91,7 +91,7 @@ pub fn observe(
     let ds = ds_records_in(&path, &lines_of(&text, apex), apex)?;
     Ok(Some(Observed {
         ds: ds.into_iter().map(|(_, d)| d).collect(),
-        delay: cfg.policy_for(&parent).parent_propagation_delay,
+        delay: cfg.policy_for(parent).parent_propagation_delay,
         source: format!("parent zone {parent}"),
     }))
 }
@@ -101,13 +101,11 @@ pub fn observe(
 /// every key that may have a DS.
 pub fn events(
     state: &mut ZoneState,
+    apex: &StoredName,
     observed: &Observed,
     dnskeys: &HashMap<u16, Dnskey<Bytes>>,
     now: u64,
 ) -> Vec<Event> {
-    let Ok(apex) = super::zone::apex_name(&state.zone) else {
-        return Vec::new();
-    };
     let settled = |since: &mut Option<u64>| {
         let t = *since.get_or_insert(now);
         now >= t.saturating_add(observed.delay)
@@ -120,7 +118,7 @@ pub fn events(
         let present = observed
             .ds
             .iter()
-            .any(|d| crate::ds::matches(&apex, d, dnskey));
+            .any(|d| crate::ds::matches(apex, d, dnskey));
         let awaited =
             k.times.ds_seen.is_none() && (k.state.ds_wanted() || k.state == KeyState::Publish);
         if awaited {
@@ -147,20 +145,17 @@ pub fn publish_children_ds(
     cfg: &Config,
     zone: &mut Zone,
     name: &str,
-    all: &[String],
+    tree: &ZoneTree,
 ) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
-    for child in all
-        .iter()
-        .filter(|c| parent_of(c, all).as_deref() == Some(name))
-    {
+    for child in tree.children_of(name) {
         let path = ds_file(cfg, child);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(Error::io(&path, e)),
         };
-        let child_apex = super::zone::apex_name(child)?;
+        let child_apex = crate::zone::parse_origin(child)?;
         let records = ds_records_in(&path, &text, &child_apex)?;
         let Some(node) = zone.nodes.iter_mut().find(|n| n.owner == child_apex) else {
             warnings.push(format!(

@@ -100,31 +100,50 @@ impl SignedZone {
     /// owner go where their type (46) falls, in canonical RDATA order.
     pub fn to_text(&self) -> String {
         let mut out = String::with_capacity(self.nodes.len() * 200);
-        let mut sigs: Vec<(Box<[u8]>, u32, &Signature)> = Vec::new();
+        let mut sigs = Vec::new();
         for sn in &self.nodes {
-            sigs.clear();
-            for r in &sn.rrsigs {
-                let mut wire = Vec::new();
-                let _ = r.sig.compose_canonical_rdata(&mut wire);
-                sigs.push((wire.into_boxed_slice(), r.ttl, &r.sig));
-            }
-            sigs.sort_by(|a, b| a.0.cmp(&b.0));
-            let owner = &sn.node.owner;
-            let mut sigs_written = false;
-            for set in &sn.node.rrsets {
-                if !sigs_written && set.rtype.to_int() > Rtype::RRSIG.to_int() {
-                    write_rrsigs(&mut out, owner, &sigs);
-                    sigs_written = true;
-                }
-                for d in &set.rdata {
-                    write::record_line(&mut out, owner, set.ttl, d);
-                }
-            }
-            if !sigs_written {
-                write_rrsigs(&mut out, owner, &sigs);
-            }
+            write_node(&mut out, sn, &mut sigs);
         }
         out
+    }
+
+    /// The lines of the apex alone: the start of [`SignedZone::to_text`],
+    /// so a new SOA can be put into a written text without writing it all.
+    pub fn apex_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(apex) = self.nodes.first() {
+            write_node(&mut out, apex, &mut Vec::new());
+        }
+        out
+    }
+}
+
+/// Appends the lines of one owner; `sigs` is scratch space kept across calls.
+fn write_node<'a>(
+    out: &mut String,
+    sn: &'a SignedNode,
+    sigs: &mut Vec<(Box<[u8]>, u32, &'a Signature)>,
+) {
+    sigs.clear();
+    for r in &sn.rrsigs {
+        let mut wire = Vec::new();
+        let _ = r.sig.compose_canonical_rdata(&mut wire);
+        sigs.push((wire.into_boxed_slice(), r.ttl, &r.sig));
+    }
+    sigs.sort_by(|a, b| a.0.cmp(&b.0));
+    let owner = &sn.node.owner;
+    let mut sigs_written = false;
+    for set in &sn.node.rrsets {
+        if !sigs_written && set.rtype.to_int() > Rtype::RRSIG.to_int() {
+            write_rrsigs(out, owner, sigs);
+            sigs_written = true;
+        }
+        for d in &set.rdata {
+            write::record_line(out, owner, set.ttl, d);
+        }
+    }
+    if !sigs_written {
+        write_rrsigs(out, owner, sigs);
     }
 }
 

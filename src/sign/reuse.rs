@@ -60,10 +60,6 @@ impl Previous {
         }
         Previous { sets }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.sets.is_empty()
-    }
 }
 
 /// What may be reused at one run.

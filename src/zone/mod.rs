@@ -131,6 +131,13 @@ pub fn canonical_wire(data: &Rdata) -> Box<[u8]> {
     v.into_boxed_slice()
 }
 
+/// A zone name as an operator writes it (`example.com` or `example.com.`).
+pub fn parse_origin(text: &str) -> Result<StoredName> {
+    use std::str::FromStr as _;
+    StoredName::from_str(&format!("{}.", text.trim_end_matches('.')))
+        .map_err(|e| crate::error::Error::Usage(format!("bad zone name '{text}': {e}")))
+}
+
 impl Zone {
     /// Reads and checks the zone file at `path`.
     pub fn load(path: &Path, apex: &StoredName, dnssec: Dnssec) -> Result<Zone> {
