@@ -9,6 +9,16 @@ use crate::error::{Error, Result};
 /// Writes `data` to `path` via a temporary file in the same directory,
 /// fsync and rename.
 pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> Result<()> {
+    write_atomic_with(path, private, |w| w.write_all(data))
+}
+
+/// [`write_atomic`] for output made piece by piece: `write` streams it into
+/// the temporary file, so it never has to be whole in memory.
+pub fn write_atomic_with(
+    path: &Path,
+    private: bool,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = dir_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(&temp_prefix(path))
@@ -18,7 +28,11 @@ pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> Result<()> {
         // tempfile creates 0600; public outputs get the usual 0644.
         set_mode(tmp.path(), 0o644).map_err(|e| Error::io(path, e))?;
     }
-    tmp.write_all(data).map_err(|e| Error::io(path, e))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+    write(&mut w)
+        .and_then(|()| w.flush())
+        .map_err(|e| Error::io(path, e))?;
+    drop(w);
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())

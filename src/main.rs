@@ -455,14 +455,14 @@ fn sign(a: SignArgs, now: u64, quiet: bool) -> Result<ExitCode, Error> {
         ds_digests,
         options,
     };
-    let (zone, signed) = stateless::sign_file(&req)?;
+    let (warnings, signed) = stateless::sign_file(&req)?;
     if !quiet {
-        for w in &zone.warnings {
+        for w in &warnings {
             eprintln!("zonesign: warning: {w}");
         }
         eprintln!(
             "zonesign: signed {} ({} owners, {} signatures) -> {}",
-            zone.apex,
+            signed.apex,
             signed.nodes.len(),
             signed.signature_count(),
             req.out.display()

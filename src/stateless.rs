@@ -42,7 +42,8 @@ pub struct SignRequest {
 
 /// Reads, signs and writes; outputs are replaced atomically, so on any
 /// error the previous outputs stay as they were.
-pub fn sign_file(req: &SignRequest) -> Result<(Zone, SignedZone)> {
+/// Returns the zone's warnings and the signed zone.
+pub fn sign_file(req: &SignRequest) -> Result<(Vec<String>, SignedZone)> {
     for k in &req.keys {
         if k.owner != req.origin {
             return Err(Error::Usage(format!(
@@ -51,10 +52,13 @@ pub fn sign_file(req: &SignRequest) -> Result<(Zone, SignedZone)> {
             )));
         }
     }
-    let zone = Zone::load(&req.zonefile, &req.origin, Dnssec::Strip)?;
+    let mut phases = crate::phases::Phases::start();
+    let mut zone = Zone::load(&req.zonefile, &req.origin, Dnssec::Strip)?;
+    phases.mark("load");
+    let warnings = std::mem::take(&mut zone.warnings);
     let uses = roles_from_sep(&req.keys);
-    let signed = sign::sign_zone(&zone, &uses, &[], &req.options)?;
-    let text = signed.to_text();
+    let signed = sign::sign_zone(zone, &uses, &[], &req.options)?;
+    phases.mark("sign");
     if let Some(ds_out) = &req.ds_out {
         let ksks: Vec<&SigningKey> = uses
             .iter()
@@ -67,8 +71,9 @@ pub fn sign_file(req: &SignRequest) -> Result<(Zone, SignedZone)> {
             false,
         )?;
     }
-    write_atomic(&req.out, text.as_bytes(), false)?;
-    Ok((zone, signed))
+    crate::atomic::write_atomic_with(&req.out, false, |w| signed.write_text(w))?;
+    phases.mark("write");
+    Ok((warnings, signed))
 }
 
 /// The DS RRset for `keys` in presentation format, canonical order.

@@ -39,10 +39,46 @@ pub fn parse_rrsig_time(t: &str) -> Result<u64, String> {
 
 /// RRSIG times as YYYYMMDDHHmmSS (RFC 4034 s3.2), the form operators read.
 pub fn rrsig_time(t: u32) -> String {
-    match jiff::Timestamp::from_second(t as i64) {
-        Ok(ts) => ts.strftime("%Y%m%d%H%M%S").to_string(),
-        Err(_) => t.to_string(),
-    }
+    let mut s = String::with_capacity(14);
+    push_rrsig_time(&mut s, t);
+    s
+}
+
+/// Appends [`rrsig_time`] without a formatter: it runs twice per RRSIG
+/// written, millions of times for a large zone.
+pub fn push_rrsig_time(out: &mut String, t: u32) {
+    let secs = u64::from(t);
+    let (y, m, d) = civil_from_days((secs / 86400) as i64);
+    let s = secs % 86400;
+    let mut digits = [0u8; 14];
+    let mut put = |at: usize, width: usize, mut v: u64| {
+        for i in (at..at + width).rev() {
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y as u64);
+    put(4, 2, u64::from(m));
+    put(6, 2, u64::from(d));
+    put(8, 2, s / 3600);
+    put(10, 2, s / 60 % 60);
+    put(12, 2, s % 60);
+    out.extend(digits.iter().map(|&b| b as char));
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
+/// calendar (the era-based algorithm of H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 /// Epoch seconds as RFC 3339 UTC, for reports.
@@ -61,6 +97,24 @@ pub fn now_or(over: Option<u64>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rrsig_time_agrees_with_jiff_over_the_whole_u32_range() {
+        let mut t = 0u32;
+        loop {
+            let want = jiff::Timestamp::from_second(i64::from(t))
+                .unwrap()
+                .strftime("%Y%m%d%H%M%S")
+                .to_string();
+            assert_eq!(rrsig_time(t), want, "{t}");
+            assert_eq!(parse_rrsig_time(&want), Ok(u64::from(t)));
+            match t.checked_add(86_399 * 7 + 12_345) {
+                Some(n) => t = n,
+                None => break,
+            }
+        }
+        assert_eq!(rrsig_time(u32::MAX), "21060207062815");
+    }
 
     #[test]
     fn forms() {

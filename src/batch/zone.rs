@@ -144,14 +144,14 @@ fn sign_and_write(
         (_, None) => serial_for(policy, input_serial, None, now, &entry.file)?,
     };
     zone.set_serial(first);
-    let mut signed = sign::sign_zone_reusing(&zone, &uses, &extra, &options, Some(&reuse))?;
+    let mut signed = sign::sign_zone_reusing(zone, &uses, &extra, &options, Some(&reuse))?;
     let mut text = signed.to_text();
     let mut serial = first;
     let unchanged = prev_bytes.as_deref() == Some(text.as_bytes());
     if !unchanged {
         serial = serial_for(policy, input_serial, published, now, &entry.file)?;
         if serial != first {
-            let soa = zone
+            let soa = signed
                 .soa_with_serial(serial)
                 .ok_or_else(|| Error::Sign(format!("{name}: no SOA")))?;
             let old_apex = signed.apex_text().len();
@@ -574,7 +574,7 @@ mod tests {
                 dnskey_ttl: 3600,
                 cds_digests: Vec::new(),
             };
-            sign::sign_zone(&zone, &uses, &[], &opts).unwrap()
+            sign::sign_zone(zone.clone(), &uses, &[], &opts).unwrap()
         };
         let short = sign_until(now + policy.resign - 1);
         let err = check_expiry(&short, &policy, now).unwrap_err().to_string();

@@ -114,12 +114,14 @@ pub fn nsec3_rrsets(
     params: &Nsec3Params,
     ttl: u32,
 ) -> Result<Vec<Rrset>, String> {
+    use rayon::prelude::*;
     let names = chain_names(nodes, apex, params.opt_out);
     let mut hashed: Vec<([u8; 20], Option<usize>)> = names
-        .iter()
+        .par_iter()
         .map(|(wire, idx)| (hash_wire(wire, &params.salt, params.iterations), *idx))
         .collect();
-    hashed.sort_by_key(|a| a.0);
+    drop(names);
+    hashed.par_sort_unstable_by_key(|a| a.0);
     for w in hashed.windows(2) {
         if w[0].0 == w[1].0 {
             return Err(format!(
@@ -131,30 +133,33 @@ pub fn nsec3_rrsets(
     let salt = Nsec3Salt::from_octets(Bytes::from(params.salt.clone()))
         .map_err(|_| "NSEC3 salt too long")?;
     let flags = u8::from(params.opt_out);
-    let mut out = Vec::with_capacity(hashed.len());
-    for (i, (h, idx)) in hashed.iter().enumerate() {
-        let next = &hashed[(i + 1) % hashed.len()].0;
-        let types = match idx {
-            Some(i) => bitmap_types(&nodes[*i], None),
-            None => Vec::new(),
-        };
-        let data = Nsec3::new(
-            Nsec3HashAlgorithm::SHA1,
-            flags,
-            params.iterations,
-            salt.clone(),
-            OwnerHash::from_octets(Bytes::copy_from_slice(next)).map_err(|_| "bad NSEC3 hash")?,
-            bitmap(&types),
-        );
-        let owner = hashed_owner(h, apex)?;
-        out.push(Rrset::new(
-            owner,
-            Rtype::NSEC3,
-            ttl,
-            vec![Rdata::Nsec3(data)],
-        ));
-    }
-    Ok(out)
+    (0..hashed.len())
+        .into_par_iter()
+        .map(|i| {
+            let (h, idx) = &hashed[i];
+            let next = &hashed[(i + 1) % hashed.len()].0;
+            let types = match idx {
+                Some(i) => bitmap_types(&nodes[*i], None),
+                None => Vec::new(),
+            };
+            let data = Nsec3::new(
+                Nsec3HashAlgorithm::SHA1,
+                flags,
+                params.iterations,
+                salt.clone(),
+                OwnerHash::from_octets(Bytes::copy_from_slice(next))
+                    .map_err(|_| "bad NSEC3 hash".to_string())?,
+                bitmap(&types),
+            );
+            let owner = hashed_owner(h, apex)?;
+            Ok(Rrset::new(
+                owner,
+                Rtype::NSEC3,
+                ttl,
+                vec![Rdata::Nsec3(data)],
+            ))
+        })
+        .collect()
 }
 
 /// Wraps NSEC3 RRsets into nodes, so they are signed and written like any

@@ -73,6 +73,11 @@ impl SignedZone {
             .sum()
     }
 
+    /// The apex SOA RRset with `serial`.
+    pub fn soa_with_serial(&self, serial: u32) -> Option<Rrset> {
+        crate::zone::soa_with_serial(&self.nodes.first()?.node, serial)
+    }
+
     /// Puts `soa` (with a new serial) in place of the apex SOA and signs it
     /// anew with the zone signers among `keys`.
     pub fn replace_soa(&mut self, soa: Rrset, keys: &[KeyUse<'_>], timing: &Timing) -> Result<()> {
@@ -99,12 +104,29 @@ impl SignedZone {
     /// RRsets are kept in type order and RDATA order; the RRSIGs of an
     /// owner go where their type (46) falls, in canonical RDATA order.
     pub fn to_text(&self) -> String {
-        let mut out = String::with_capacity(self.nodes.len() * 200);
-        let mut sigs = Vec::new();
-        for sn in &self.nodes {
-            write_node(&mut out, sn, &mut sigs);
+        let chunks = self.text_chunks();
+        let mut out = String::with_capacity(chunks.iter().map(String::len).sum());
+        for c in &chunks {
+            out.push_str(c);
         }
         out
+    }
+
+    /// Writes [`SignedZone::to_text`] to `w` without holding it whole:
+    /// a batch of pieces is made in parallel, written, then the next.
+    pub fn write_text(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for batch in self.nodes.chunks(TEXT_CHUNK * 32) {
+            for piece in text_chunks(batch) {
+                w.write_all(piece.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`SignedZone::to_text`] in pieces, made in parallel; written one
+    /// after the other they are the whole text.
+    pub fn text_chunks(&self) -> Vec<String> {
+        text_chunks(&self.nodes)
     }
 
     /// The lines of the apex alone: the start of [`SignedZone::to_text`],
@@ -112,44 +134,68 @@ impl SignedZone {
     pub fn apex_text(&self) -> String {
         let mut out = String::new();
         if let Some(apex) = self.nodes.first() {
-            write_node(&mut out, apex, &mut Vec::new());
+            write_node(&mut out, apex, &mut Scratch::default());
         }
         out
     }
 }
 
-/// Appends the lines of one owner; `sigs` is scratch space kept across calls.
-fn write_node<'a>(
-    out: &mut String,
-    sn: &'a SignedNode,
-    sigs: &mut Vec<(Box<[u8]>, u32, &'a Signature)>,
-) {
-    sigs.clear();
-    for r in &sn.rrsigs {
-        let mut wire = Vec::new();
-        let _ = r.sig.compose_canonical_rdata(&mut wire);
-        sigs.push((wire.into_boxed_slice(), r.ttl, &r.sig));
+/// The text of `nodes` in pieces made in parallel.
+fn text_chunks(nodes: &[SignedNode]) -> Vec<String> {
+    nodes
+        .par_chunks(TEXT_CHUNK)
+        .map(|nodes| {
+            let mut out = String::with_capacity(nodes.len() * 256);
+            let mut scratch = Scratch::default();
+            for sn in nodes {
+                write_node(&mut out, sn, &mut scratch);
+            }
+            out
+        })
+        .collect()
+}
+
+/// Owners per piece of parallel text output.
+const TEXT_CHUNK: usize = 2048;
+
+/// Buffers reused from one owner to the next while writing text.
+#[derive(Default)]
+struct Scratch {
+    owner: String,
+    /// Canonical RRSIG RDATA and the index of the signature.
+    sigs: Vec<(Vec<u8>, usize)>,
+}
+
+/// Appends the lines of one owner.
+fn write_node(out: &mut String, sn: &SignedNode, scratch: &mut Scratch) {
+    let Scratch { owner, sigs } = scratch;
+    owner.clear();
+    write::write_name(owner, &sn.node.owner);
+    sigs.resize_with(sn.rrsigs.len(), Default::default);
+    for (i, (r, slot)) in sn.rrsigs.iter().zip(sigs.iter_mut()).enumerate() {
+        slot.0.clear();
+        let _ = r.sig.compose_canonical_rdata(&mut slot.0);
+        slot.1 = i;
     }
     sigs.sort_by(|a, b| a.0.cmp(&b.0));
-    let owner = &sn.node.owner;
     let mut sigs_written = false;
+    let write_sigs = |out: &mut String| {
+        for (_, i) in sigs.iter() {
+            let r = &sn.rrsigs[*i];
+            write::rrsig_line_at(out, owner, r.ttl, &r.sig);
+        }
+    };
     for set in &sn.node.rrsets {
         if !sigs_written && set.rtype.to_int() > Rtype::RRSIG.to_int() {
-            write_rrsigs(out, owner, sigs);
+            write_sigs(out);
             sigs_written = true;
         }
         for d in &set.rdata {
-            write::record_line(out, owner, set.ttl, d);
+            write::record_line_at(out, owner, set.ttl, d);
         }
     }
     if !sigs_written {
-        write_rrsigs(out, owner, sigs);
-    }
-}
-
-fn write_rrsigs(out: &mut String, owner: &StoredName, sigs: &[(Box<[u8]>, u32, &Signature)]) {
-    for (_, ttl, sig) in sigs {
-        write::rrsig_line(out, owner, *ttl, sig);
+        write_sigs(out);
     }
 }
 
@@ -157,7 +203,7 @@ fn write_rrsigs(out: &mut String, owner: &StoredName, sigs: &[(Box<[u8]>, u32, &
 /// sign everything else authoritative. `extra_dnskeys` are published but
 /// do not sign (for example a successor key before it is active).
 pub fn sign_zone(
-    zone: &Zone,
+    zone: Zone,
     keys: &[KeyUse<'_>],
     extra_dnskeys: &[Dnskey<Bytes>],
     opts: &Options,
@@ -168,7 +214,7 @@ pub fn sign_zone(
 /// [`sign_zone`], keeping the signatures of the previous output that
 /// `reuse` allows.
 pub fn sign_zone_reusing(
-    zone: &Zone,
+    zone: Zone,
     keys: &[KeyUse<'_>],
     extra_dnskeys: &[Dnskey<Bytes>],
     opts: &Options,
@@ -187,19 +233,21 @@ pub fn sign_zone_reusing(
     if keyset_signers.is_empty() {
         return Err(Error::Sign(format!(
             "{}: no KSK or CSK to sign the DNSKEY RRset",
-            zone.apex
+            &zone.apex
         )));
     }
     if zone_signers.is_empty() {
         return Err(Error::Sign(format!(
             "{}: no ZSK or CSK to sign the zone data",
-            zone.apex
+            &zone.apex
         )));
     }
-    let mut nodes = zone.nodes.clone();
-    add_apex_records(&mut nodes[0], zone, keys, extra_dnskeys, opts)?;
-
+    let mut phases = crate::phases::Phases::start();
     let (soa_ttl, minimum) = zone.soa_ttls();
+    let apex = zone.apex;
+    let mut nodes = zone.nodes;
+    add_apex_records(&mut nodes[0], &apex, keys, extra_dnskeys, opts)?;
+
     let denial_ttl = soa_ttl.min(minimum); // RFC 9077
     match &opts.denial {
         Denial::Nsec => {
@@ -212,11 +260,12 @@ pub fn sign_zone_reusing(
         }
         Denial::Nsec3(params) => {
             let sets =
-                nsec3::nsec3_rrsets(&nodes, &zone.apex, params, denial_ttl).map_err(Error::Sign)?;
+                nsec3::nsec3_rrsets(&nodes, &apex, params, denial_ttl).map_err(Error::Sign)?;
             nodes = merge_canonical(nodes, nsec3::nodes_of(sets));
         }
     }
 
+    phases.mark("denial");
     // One job per (RRset, key); signatures are made in parallel.
     let mut jobs: Vec<(usize, usize, &SigningKey)> = Vec::new();
     for (ni, node) in nodes.iter().enumerate() {
@@ -248,6 +297,7 @@ pub fn sign_zone_reusing(
             .map(|sig| (sig, false))
         })
         .collect();
+    phases.mark("crypto");
     let mut signed: Vec<SignedNode> = nodes
         .into_iter()
         .map(|node| SignedNode {
@@ -261,7 +311,7 @@ pub fn sign_zone_reusing(
         signed[*ni].rrsigs.push(SignedRrsig { ttl, sig, reused });
     }
     Ok(SignedZone {
-        apex: zone.apex.clone(),
+        apex,
         nodes: signed,
     })
 }
@@ -281,8 +331,8 @@ pub fn is_signed(node: &Node, rtype: Rtype) -> bool {
 }
 
 fn add_apex_records(
-    apex: &mut Node,
-    zone: &Zone,
+    node: &mut Node,
+    apex: &StoredName,
     keys: &[KeyUse<'_>],
     extra: &[Dnskey<Bytes>],
     opts: &Options,
@@ -292,8 +342,8 @@ fn add_apex_records(
         .map(|k| Rdata::Dnskey(k.key.dnskey.clone()))
         .collect();
     dnskeys.extend(extra.iter().cloned().map(Rdata::Dnskey));
-    apex.insert(Rrset::new(
-        zone.apex.clone(),
+    node.insert(Rrset::new(
+        apex.clone(),
         Rtype::DNSKEY,
         opts.dnskey_ttl,
         dnskeys,
@@ -308,7 +358,7 @@ fn add_apex_records(
         let mut cdnskey = Vec::new();
         for k in &sep {
             for alg in &opts.cds_digests {
-                if let Some(c) = crate::ds::cds(&zone.apex, &k.dnskey, *alg) {
+                if let Some(c) = crate::ds::cds(apex, &k.dnskey, *alg) {
                     cds.push(Rdata::Cds(c));
                 }
             }
@@ -316,14 +366,9 @@ fn add_apex_records(
                 cdnskey.push(Rdata::Cdnskey(c));
             }
         }
-        apex.insert(Rrset::new(
-            zone.apex.clone(),
-            Rtype::CDS,
-            opts.dnskey_ttl,
-            cds,
-        ));
-        apex.insert(Rrset::new(
-            zone.apex.clone(),
+        node.insert(Rrset::new(apex.clone(), Rtype::CDS, opts.dnskey_ttl, cds));
+        node.insert(Rrset::new(
+            apex.clone(),
             Rtype::CDNSKEY,
             opts.dnskey_ttl,
             cdnskey,
@@ -332,22 +377,23 @@ fn add_apex_records(
     if let Denial::Nsec3(params) = &opts.denial {
         let p = nsec3::nsec3param(params).map_err(Error::Sign)?;
         // TTL 0 as BIND writes it: the record is for the primary's use.
-        apex.insert(Rrset::new(zone.apex.clone(), Rtype::NSEC3PARAM, 0, vec![p]));
+        node.insert(Rrset::new(apex.clone(), Rtype::NSEC3PARAM, 0, vec![p]));
     }
     Ok(())
 }
 
 /// Merges two lists of nodes, each in canonical order, into one.
 fn merge_canonical(a: Vec<Node>, b: Vec<Node>) -> Vec<Node> {
-    use domain::base::cmp::CanonicalOrd as _;
+    use crate::zone::canon::key;
     let mut out = Vec::with_capacity(a.len() + b.len());
-    let mut b = b.into_iter().peekable();
+    let mut b = b.into_iter().map(|m| (key(&m.owner), m)).peekable();
     for n in a {
-        while let Some(m) = b.next_if(|m| m.owner.canonical_cmp(&n.owner).is_lt()) {
+        let k = key(&n.owner);
+        while let Some((_, m)) = b.next_if(|(mk, _)| *mk < k) {
             out.push(m);
         }
         out.push(n);
     }
-    out.extend(b);
+    out.extend(b.map(|(_, m)| m));
     out
 }

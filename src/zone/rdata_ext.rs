@@ -151,13 +151,46 @@ const MNEMONICS: &[&str] = &[
 
 /// A type's mnemonic as BIND and ldns spell it (`domain` writes NSAP-PTR
 /// as NSAPPTR).
-pub fn type_name(t: Rtype) -> String {
+pub fn type_name(t: Rtype) -> std::borrow::Cow<'static, str> {
+    use std::borrow::Cow;
+    // The types of nearly every zone, without a search (this runs for
+    // every RRSIG and every bit of every NSEC bitmap).
+    if matches!(
+        t,
+        Rtype::A
+            | Rtype::NS
+            | Rtype::CNAME
+            | Rtype::SOA
+            | Rtype::PTR
+            | Rtype::MX
+            | Rtype::TXT
+            | Rtype::AAAA
+            | Rtype::SRV
+            | Rtype::NAPTR
+            | Rtype::DNAME
+            | Rtype::DS
+            | Rtype::RRSIG
+            | Rtype::NSEC
+            | Rtype::DNSKEY
+            | Rtype::NSEC3
+            | Rtype::NSEC3PARAM
+            | Rtype::TLSA
+            | Rtype::CDS
+            | Rtype::CDNSKEY
+            | Rtype::SVCB
+            | Rtype::HTTPS
+            | Rtype::CAA
+            | Rtype::SSHFP
+    ) && let Some(m) = t.to_mnemonic_str()
+    {
+        return Cow::Borrowed(m);
+    }
     match MNEMONICS
         .iter()
         .find(|m| spec(m).is_some_and(|(c, _)| c == t.to_int()))
     {
-        Some(m) => m.to_string(),
-        None => t.to_string(),
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(t.to_string()),
     }
 }
 
@@ -233,16 +266,19 @@ fn decode_fields(fields: &[F], w: &[u8]) -> Option<String> {
             F::Ipv4 => {
                 out.push(Ipv4Addr::from(<[u8; 4]>::try_from(take(&mut p, 4)?).ok()?).to_string())
             }
-            F::Type => out.push(type_name(Rtype::from_int(u16::from_be_bytes(
-                take(&mut p, 2)?.try_into().ok()?,
-            )))),
+            F::Type => out.push(
+                type_name(Rtype::from_int(u16::from_be_bytes(
+                    take(&mut p, 2)?.try_into().ok()?,
+                )))
+                .into_owned(),
+            ),
             F::Time => {
                 let v = u32::from_be_bytes(take(&mut p, 4)?.try_into().ok()?);
                 out.push(crate::time::rrsig_time(v));
             }
             F::Bitmap => {
                 let bm = domain::rdata::dnssec::RtypeBitmap::from_octets(w[p..].to_vec()).ok()?;
-                out.extend(bm.iter().map(type_name));
+                out.extend(bm.iter().map(|t| type_name(t).into_owned()));
                 p = w.len();
             }
             F::Hex64 => {

@@ -112,9 +112,21 @@ fn origin_text(origin: &StoredName) -> String {
 
 const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// Records per piece of the normalised buffer that `domain` parses on
+/// its own thread.
+const PARSE_CHUNK: usize = 8192;
+
+/// Where a piece of the normalised buffer starts, with the `$ORIGIN` in
+/// force there (record lines are otherwise self-contained).
+struct Boundary {
+    at: usize,
+    origin: String,
+}
+
 #[derive(Default)]
 struct Normalizer {
     out: Vec<u8>,
+    boundaries: Vec<Boundary>,
     source: Source,
     emitted_origin: Option<String>,
     /// `$TTL` in force; like BIND, a `$TTL` inside an included file stays.
@@ -298,6 +310,12 @@ impl Normalizer {
             self.out.push(b'\n');
             self.emitted_origin = Some(ctx.origin.clone());
         }
+        if self.source.lines.len().is_multiple_of(PARSE_CHUNK) {
+            self.boundaries.push(Boundary {
+                at: self.out.len(),
+                origin: ctx.origin.clone(),
+            });
+        }
         self.out.extend_from_slice(&owner);
         self.out.extend_from_slice(format!(" {ttl} IN ").as_bytes());
         match rdata_ext::encode(rtype, &t[i + 1..], &ctx.origin) {
@@ -344,46 +362,79 @@ impl Normalizer {
         Ok(())
     }
 
-    /// Parses the normalised buffer with `domain`.
+    /// Parses the normalised buffer with `domain`, a piece per thread.
     fn finish(self) -> Result<(Vec<SourceRecord>, Source)> {
-        let Normalizer { out, source, .. } = self;
-        let mut zf = Zonefile::with_capacity(out.len());
-        zf.extend_from_slice(&out);
-        zf.set_default_class(Class::IN);
-        zf.set_origin(Name::root_bytes());
+        use rayon::prelude::*;
+        let Normalizer {
+            out,
+            boundaries,
+            source,
+            ..
+        } = self;
+        let pieces: Vec<Result<Vec<SourceRecord>>> = boundaries
+            .par_iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let end = boundaries.get(i + 1).map_or(out.len(), |n| n.at);
+                parse_piece(&out[b.at..end], &b.origin, i * PARSE_CHUNK, &source)
+            })
+            .collect();
+        drop(out);
         let mut records = Vec::with_capacity(source.lines.len());
-        loop {
-            let idx = records.len();
-            match zf.next_entry() {
-                Ok(None) => break,
-                Ok(Some(Entry::Record(rec))) => {
-                    let rec: StoredRecord = rec
-                        .try_flatten_into()
-                        .map_err(|_| source.error(idx, "name too long"))?;
-                    let rec = typed(rec).map_err(|e| source.error(idx, e))?;
-                    records.push(SourceRecord {
-                        record: rec,
-                        src: idx as u32,
-                    });
-                }
-                Ok(Some(Entry::Include { .. })) => {
-                    return Err(source.error(idx, "unexpected $INCLUDE"));
-                }
-                Err(e) => {
-                    // domain prefixes "line:col: "; the line is ours, not the user's.
-                    let msg = e.to_string();
-                    let reason = match msg.splitn(3, ':').collect::<Vec<_>>()[..] {
-                        [l, c, rest] if l.parse::<u64>().is_ok() && c.parse::<u64>().is_ok() => {
-                            rest.trim().to_string()
-                        }
-                        _ => msg.clone(),
-                    };
-                    return Err(source.error(idx, reason));
-                }
-            }
+        for piece in pieces {
+            records.extend(piece?);
         }
         Ok((records, source))
     }
+}
+
+/// Parses one piece of normalised text whose first record is record
+/// number `first` of the zone.
+fn parse_piece(
+    text: &[u8],
+    origin: &str,
+    first: usize,
+    source: &Source,
+) -> Result<Vec<SourceRecord>> {
+    let mut zf = Zonefile::with_capacity(text.len() + origin.len() + 10);
+    zf.extend_from_slice(b"$ORIGIN ");
+    zf.extend_from_slice(origin.as_bytes());
+    zf.extend_from_slice(b"\n");
+    zf.extend_from_slice(text);
+    zf.set_default_class(Class::IN);
+    zf.set_origin(Name::root_bytes());
+    let mut records = Vec::with_capacity(PARSE_CHUNK);
+    loop {
+        let idx = first + records.len();
+        match zf.next_entry() {
+            Ok(None) => break,
+            Ok(Some(Entry::Record(rec))) => {
+                let rec: StoredRecord = rec
+                    .try_flatten_into()
+                    .map_err(|_| source.error(idx, "name too long"))?;
+                let rec = typed(rec).map_err(|e| source.error(idx, e))?;
+                records.push(SourceRecord {
+                    record: rec,
+                    src: idx as u32,
+                });
+            }
+            Ok(Some(Entry::Include { .. })) => {
+                return Err(source.error(idx, "unexpected $INCLUDE"));
+            }
+            Err(e) => {
+                // domain prefixes "line:col: "; the line is ours, not the user's.
+                let msg = e.to_string();
+                let reason = match msg.splitn(3, ':').collect::<Vec<_>>()[..] {
+                    [l, c, rest] if l.parse::<u64>().is_ok() && c.parse::<u64>().is_ok() => {
+                        rest.trim().to_string()
+                    }
+                    _ => msg.clone(),
+                };
+                return Err(source.error(idx, reason));
+            }
+        }
+    }
+    Ok(records)
 }
 
 enum LineError {

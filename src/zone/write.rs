@@ -90,32 +90,43 @@ pub fn name_text(name: &StoredName) -> String {
 /// Appends the line of one RRSIG, written by us for readable times and
 /// type mnemonics `domain` lacks.
 pub fn rrsig_line(out: &mut String, owner: &StoredName, ttl: u32, r: &crate::sign::Signature) {
-    write_name(out, owner);
+    rrsig_line_at(out, &name_text(owner), ttl, r);
+}
+
+/// [`rrsig_line`] with the owner already written as text.
+pub fn rrsig_line_at(out: &mut String, owner: &str, ttl: u32, r: &crate::sign::Signature) {
+    out.push_str(owner);
+    let _ = write!(out, " {ttl} IN RRSIG ");
+    out.push_str(&type_name(r.type_covered()));
     let _ = write!(
         out,
-        " {ttl} {} {} {} {} {} {} {} {} {} ",
-        Class::IN,
-        Rtype::RRSIG,
-        type_name(r.type_covered()),
+        " {} {} {} ",
         r.algorithm().to_int(),
         r.labels(),
         r.original_ttl().as_secs(),
-        crate::time::rrsig_time(r.expiration().into_int()),
-        crate::time::rrsig_time(r.inception().into_int()),
-        r.key_tag()
     );
+    crate::time::push_rrsig_time(out, r.expiration().into_int());
+    out.push(' ');
+    crate::time::push_rrsig_time(out, r.inception().into_int());
+    let _ = write!(out, " {} ", r.key_tag());
     write_name(out, r.signer_name());
     out.push(' ');
-    out.push_str(&base64::engine::general_purpose::STANDARD.encode(r.signature()));
+    base64::engine::general_purpose::STANDARD.encode_string(r.signature(), out);
     out.push('\n');
 }
 
 /// Appends one record line to `out`.
 pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, data: &Rdata) {
+    record_line_at(out, &name_text(owner), ttl, data);
+}
+
+/// [`record_line`] with the owner already written as text (an owner's
+/// records are written one after the other).
+pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, data: &Rdata) {
     if let Rdata::Rrsig(r) = data {
-        return rrsig_line(out, owner, ttl, r);
+        return rrsig_line_at(out, owner, ttl, r);
     }
-    write_name(out, owner);
+    out.push_str(owner);
     let rtype = data.rtype();
     if let Rdata::Unknown(u) = data
         && let Some((mnemonic, text)) = super::rdata_ext::decode(rtype.to_int(), u.data().as_ref())
@@ -128,7 +139,7 @@ pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, data: &Rdata)
         out.push('\n');
         return;
     }
-    let _ = write!(out, " {ttl} {} {rtype} ", Class::IN);
+    let _ = write!(out, " {ttl} IN {rtype} ");
     match data {
         Rdata::Nsec(nsec) => {
             write_name(out, nsec.next_name());
@@ -163,7 +174,7 @@ pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, data: &Rdata)
 }
 
 fn types(out: &mut String, bitmap: &domain::rdata::dnssec::RtypeBitmap<bytes::Bytes>) {
-    for t in bitmap {
+    for t in bitmap.iter() {
         out.push(' ');
         out.push_str(&type_name(t));
     }
@@ -185,9 +196,15 @@ fn wire(data: &Rdata) -> Vec<u8> {
 }
 
 fn wire_has_special(data: &Rdata) -> bool {
-    wire(data)
-        .iter()
-        .any(|&c| matches!(c, b'"' | b'(' | b')' | b';' | b'@' | b'$'))
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with_borrow_mut(|v| {
+        v.clear();
+        let _ = data.compose_rdata(v);
+        v.iter()
+            .any(|&c| matches!(c, b'"' | b'(' | b')' | b';' | b'@' | b'$'))
+    })
 }
 
 /// RFC 3597 s5 generic form: `\# <length> <hex>`.

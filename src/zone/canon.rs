@@ -1,0 +1,104 @@
+//! Canonical name order (RFC 4034 s6.1) as plain byte order.
+//!
+//! `domain`'s `canonical_cmp` walks labels from the right with an iterator
+//! that rescans the name for every step, which made sorting a million-name
+//! zone take most of its load time. A sort key compares with one `memcmp`:
+//! the labels from the root down, each lower-cased and escaped so that no
+//! octet is below 0x01, then a 0x00 terminator. A label that is a prefix of
+//! another then sorts first, exactly as the RFC orders them.
+
+use domain::base::name::ToLabelIter as _;
+
+use super::StoredName;
+
+/// Appends the canonical sort key of `name` to `out`.
+pub fn push_key(name: &StoredName, out: &mut Vec<u8>) {
+    for label in name.iter_labels().rev() {
+        if label.is_root() {
+            continue;
+        }
+        for &c in label.as_slice() {
+            match c.to_ascii_lowercase() {
+                0 => out.extend_from_slice(&[1, 1]),
+                1 => out.extend_from_slice(&[1, 2]),
+                c => out.push(c),
+            }
+        }
+        out.push(0);
+    }
+}
+
+/// The canonical sort key of `name`.
+pub fn key(name: &StoredName) -> Vec<u8> {
+    let mut out = Vec::with_capacity(name.len());
+    push_key(name, &mut out);
+    out
+}
+
+/// Keys of many names in one buffer, so that sorting a large zone does not
+/// allocate per name.
+#[derive(Default)]
+pub struct Keys {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Keys {
+    pub fn with_capacity(names: usize) -> Keys {
+        Keys {
+            bytes: Vec::with_capacity(names * 24),
+            ends: Vec::with_capacity(names),
+        }
+    }
+
+    pub fn push(&mut self, name: &StoredName) {
+        push_key(name, &mut self.bytes);
+        self.ends.push(self.bytes.len());
+    }
+
+    pub fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::base::cmp::CanonicalOrd as _;
+    use std::str::FromStr;
+
+    /// The RFC 4034 s6.1 example, plus labels with octets 0 and 1 and a
+    /// label that is a prefix of another, agree with `domain`'s order.
+    #[test]
+    fn key_order_is_canonical_order() {
+        let names = [
+            "example.",
+            "a.example.",
+            "yljkjljk.a.example.",
+            "Z.a.example.",
+            "zABC.a.EXAMPLE.",
+            "z.example.",
+            "\\001.z.example.",
+            "*.z.example.",
+            "\\200.z.example.",
+            "\\000.x.example.",
+            "\\000\\000.x.example.",
+            "\\001\\000.x.example.",
+            "a\\000.x.example.",
+            "a.x.example.",
+            "ab.a\\000.x.example.",
+            "b.a.x.example.",
+            "\\255.x.example.",
+        ];
+        let names: Vec<StoredName> = names
+            .iter()
+            .map(|n| StoredName::from_str(n).unwrap())
+            .collect();
+        for a in &names {
+            for b in &names {
+                assert_eq!(key(a).cmp(&key(b)), a.canonical_cmp(b), "{a} vs {b}");
+            }
+        }
+    }
+}
