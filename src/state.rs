@@ -228,6 +228,20 @@ pub struct History {
     pub nsec3_salt: Option<String>,
     #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
     pub nsec3_salt_changed: Option<u64>,
+    /// When the next run may end early (see `batch::quiet`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet: Option<Quiet>,
+}
+
+/// The inputs the last run saw, and until when its outputs stay current.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quiet {
+    /// SHA-256 of the inputs (`batch::quiet::inputs`).
+    pub inputs: String,
+    /// The first signature refresh or key event falls due then.
+    #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
+    pub until: Option<u64>,
+    pub signatures: usize,
 }
 
 /// Requests recorded by commands and honoured by the next enforcement.

@@ -343,3 +343,72 @@ fn a_tampered_output_is_not_trusted_for_reuse() {
     let (ok, out) = site.verify("example.org", &site.ds("example.org"), T0 + 3600);
     assert!(ok, "{out}");
 }
+
+/// The early exit: a rerun with every input as the last run left it ends
+/// without signing; any changed input, a command that changes the state, a
+/// signed zone that is not the one written, or a refresh falling due takes
+/// the full path again.
+#[test]
+fn a_rerun_with_nothing_to_do_ends_early_and_only_then() {
+    let site = Site::new(CONFIG);
+    site.write_zone("example.com", &zone_text("example.com", 1, ""));
+    let notes = |r: &serde_json::Value| r["zones"][0]["notes"].to_string();
+    let early = |r: &serde_json::Value| notes(r).contains("nothing changed since the last run");
+    let first = site.run_json(T0, &[]);
+    assert!(!early(&first), "{first}");
+    let signed = site.read(&site.signed("example.com"));
+    let state = site.read(&site.state("example.com"));
+
+    let again = site.run_json(T0 + 3600, &[]);
+    assert!(early(&again), "{again}");
+    assert_eq!(
+        again["zones"][0]["signatures"],
+        first["zones"][0]["signatures"]
+    );
+    assert_eq!(site.read(&site.signed("example.com")), signed);
+    assert_eq!(
+        site.read(&site.state("example.com")),
+        state,
+        "nothing written"
+    );
+
+    // A changed zone file.
+    site.write_zone(
+        "example.com",
+        &zone_text("example.com", 1, "new TXT \"x\"\n"),
+    );
+    let changed = site.run_json(T0 + 7200, &[]);
+    assert!(!early(&changed), "{changed}");
+    assert!(
+        site.read(&site.signed("example.com"))
+            .contains("new.example.com.")
+    );
+    assert!(early(&site.run_json(T0 + 7300, &[])));
+
+    // A signed zone that is not the file the last run wrote.
+    let path = site.signed("example.com");
+    let text = site.read(&path);
+    std::fs::write(
+        &path,
+        text.replace("\nnew.example.com.", "\nxnew.example.com."),
+    )
+    .unwrap();
+    let tampered = site.run_json(T0 + 7400, &[]);
+    assert!(!early(&tampered), "{tampered}");
+    let rewritten = site.read(&path);
+    assert!(!rewritten.contains("xnew"), "rewritten from the zone file");
+    assert!(rewritten.contains("\nnew.example.com. "));
+    let (ok, out) = site.verify("example.com", &site.ds("example.com"), T0 + 7400);
+    assert!(ok, "{out}");
+
+    // A command that changes the state.
+    let (code, out) = site.zonesign(T0 + 7500, &["rollover", "--zsk", "example.com"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!early(&site.run_json(T0 + 7600, &[])));
+
+    // Signatures due for refresh: weeks later the run signs again.
+    let later = site.run_json(T0 + 60 * DAY, &[]);
+    assert!(!early(&later), "{later}");
+    let (ok, out) = site.verify("example.com", &site.ds("example.com"), T0 + 60 * DAY);
+    assert!(ok, "{out}");
+}

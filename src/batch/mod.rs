@@ -4,6 +4,7 @@
 //! parent in the same configuration publishes its children's current DS.
 
 mod parent;
+mod quiet;
 mod tree;
 pub mod zone;
 

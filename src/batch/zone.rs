@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use domain::rdata::Dnskey;
 
-use super::{RunOptions, ZoneEntry, ZoneTree, ds_file, parent, signed_file, write_if_changed};
+use super::{
+    RunOptions, ZoneEntry, ZoneTree, ds_file, parent, quiet, signed_file, write_if_changed,
+};
 use crate::config::Config;
 use crate::denial::{Denial, Nsec3Params};
 use crate::error::{Error, Result};
@@ -67,6 +69,35 @@ fn sign_and_write(
     let now = opts.now;
     let policy = cfg.policy_for(name);
     let apex = parse_origin(name)?;
+    let state_path = cfg.state_file(name);
+    let mut state = ZoneState::load(&state_path, name)?;
+    let mut keyring = Keyring::new(&cfg.paths.keys, &state_path);
+    let observed = parent::observe(cfg, name, &apex, tree, opts.parent_ds.as_deref())?;
+    let zone_digest = quiet::zone_digest(&entry.file);
+    let inputs = |state: &ZoneState, ds_text: Option<&[u8]>| {
+        quiet::inputs(
+            cfg,
+            name,
+            zone_digest.as_deref(),
+            tree,
+            policy,
+            state,
+            observed.as_ref(),
+            ds_text,
+        )
+    };
+    if parent_is_quiet(&mut keyring, &state, &apex, observed.as_ref(), now)?
+        && let Some(report) = quiet::skip(
+            &state,
+            inputs(&state, None).as_deref(),
+            &signed_file(cfg, name),
+            now,
+            policy.resign,
+        )
+    {
+        return Ok(report);
+    }
+
     let mut zone = Zone::load(&entry.file, &apex, Dnssec::Strip)?;
     let mut report = ZoneReport {
         zone: name.clone(),
@@ -78,11 +109,7 @@ fn sign_and_write(
         .extend(parent::publish_children_ds(cfg, &mut zone, name, tree)?);
 
     // The lifecycle: parent observations, then the enforcer.
-    let state_path = cfg.state_file(name);
-    let mut state = ZoneState::load(&state_path, name)?;
-    let mut keyring = Keyring::new(&cfg.paths.keys, &state_path);
     let mut events = vec![Event::ZoneMaxTtl(u64::from(zone.max_ttl()))];
-    let observed = parent::observe(cfg, name, &apex, tree, opts.parent_ds.as_deref())?;
     if let Some(obs) = &observed {
         let dnskeys = keyring.dnskeys(&state)?;
         let seen = parent::events(&mut state, &apex, obs, &dnskeys, now);
@@ -187,6 +214,15 @@ fn sign_and_write(
     if !(unchanged && trusted) {
         state.history.signed_sha256 = Some(sha256_hex(text.as_bytes()));
     }
+    // A failed DS hook must run again next time: no early exit then.
+    state.history.quiet = match report.error {
+        None => quiet::record(
+            inputs(&state, Some(ds_text.as_bytes())),
+            quiet_until(&signed, policy, outcome.next_change),
+            signed.signature_count(),
+        ),
+        Some(_) => None,
+    };
     write_if_changed(&state_path, state.to_toml().as_bytes())?;
     for base in &outcome.purged {
         keys::delete_key_files(&cfg.paths.keys, base)?;
@@ -202,6 +238,37 @@ fn sign_and_write(
             .map_or(now + policy.resign, |n| n.min(now + policy.resign)),
     );
     Ok(report)
+}
+
+/// Would the parent's DS set change the state? (Then the run goes on.)
+fn parent_is_quiet(
+    keyring: &mut Keyring,
+    state: &ZoneState,
+    apex: &StoredName,
+    observed: Option<&parent::Observed>,
+    now: u64,
+) -> Result<bool> {
+    let Some(obs) = observed else {
+        return Ok(true);
+    };
+    let mut after = state.clone();
+    let dnskeys = keyring.dnskeys(state)?;
+    Ok(parent::events(&mut after, apex, obs, &dnskeys, now).is_empty() && after == *state)
+}
+
+/// Until when a rerun with the same inputs has nothing to do: the first
+/// signature to refresh (kept clear of `resign` too, see `check_expiry`)
+/// or the enforcer's next event, whichever comes first.
+fn quiet_until(signed: &SignedZone, policy: &Policy, next_change: Option<u64>) -> u64 {
+    let margin = policy.refresh.max(policy.resign);
+    let first_refresh = signed
+        .nodes
+        .iter()
+        .flat_map(|n| &n.rrsigs)
+        .map(|r| u64::from(r.sig.expiration().into_int()).saturating_sub(margin))
+        .min()
+        .unwrap_or(0);
+    next_change.map_or(first_refresh, |n| n.min(first_refresh))
 }
 
 fn sha256_hex(data: &[u8]) -> String {

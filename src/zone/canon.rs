@@ -7,17 +7,32 @@
 //! octet is below 0x01, then a 0x00 terminator. A label that is a prefix of
 //! another then sorts first, exactly as the RFC orders them.
 
-use domain::base::name::ToLabelIter as _;
-
 use super::StoredName;
 
 /// Appends the canonical sort key of `name` to `out`.
 pub fn push_key(name: &StoredName, out: &mut Vec<u8>) {
-    for label in name.iter_labels().rev() {
-        if label.is_root() {
-            continue;
-        }
-        for &c in label.as_slice() {
+    push_key_below(name, 0, out);
+}
+
+/// Appends the sort key of `name` without its `skip` labels nearest the
+/// root: names of one zone all end in the apex, so their order is the
+/// order of what is left, and keys compare from the first differing octet.
+pub fn push_key_below(name: &StoredName, skip: usize, out: &mut Vec<u8>) {
+    // Label starts, found front to back once (a name has at most 127
+    // labels besides the root).
+    let wire = name.as_slice();
+    let mut starts = [0u8; 128];
+    let mut n = 0;
+    let mut at = 0usize;
+    while at < wire.len() && wire[at] != 0 && n < starts.len() {
+        starts[n] = at as u8;
+        n += 1;
+        at += wire[at] as usize + 1;
+    }
+    for &start in starts[..n.saturating_sub(skip)].iter().rev() {
+        let start = start as usize;
+        let len = wire[start] as usize;
+        for &c in &wire[start + 1..start + 1 + len] {
             match c.to_ascii_lowercase() {
                 0 => out.extend_from_slice(&[1, 1]),
                 1 => out.extend_from_slice(&[1, 2]),
@@ -52,7 +67,12 @@ impl Keys {
     }
 
     pub fn push(&mut self, name: &StoredName) {
-        push_key(name, &mut self.bytes);
+        self.push_below(name, 0);
+    }
+
+    /// Pushes the key of `name` without its `skip` labels nearest the root.
+    pub fn push_below(&mut self, name: &StoredName, skip: usize) {
+        push_key_below(name, skip, &mut self.bytes);
         self.ends.push(self.bytes.len());
     }
 

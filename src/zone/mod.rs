@@ -13,7 +13,7 @@ use std::path::Path;
 
 use domain::base::iana::Rtype;
 use domain::base::rdata::ComposeRecordData;
-use rayon::slice::ParallelSliceMut as _;
+use rayon::prelude::*;
 
 pub use reader::{Rdata, Source, SourceRecord, StoredName, StoredRecord};
 
@@ -180,31 +180,39 @@ impl Zone {
         dnssec: Dnssec,
     ) -> Result<Zone> {
         check_soa_placement(&records, source, apex)?;
+        let mut phases = crate::phases::Phases::start();
+        let mut records = records;
         let mut warnings = Vec::new();
-        let mut stripped = 0usize;
-        let mut recs: Vec<(SourceRecord, Box<[u8]>)> = Vec::with_capacity(records.len());
-        for r in records {
+        // The first out-of-zone record in file order is the one reported.
+        if let Some(r) = records
+            .par_iter()
+            .find_first(|r| !r.record.owner().ends_with(apex))
+        {
             let owner = r.record.owner();
-            if !owner.ends_with(apex) {
-                return Err(source.error(
-                    r.src as usize,
-                    format!("out-of-zone record: {owner} is not in zone {apex}"),
-                ));
-            }
-            if dnssec == Dnssec::Strip && is_generated(r.record.rtype(), owner == apex) {
-                stripped += 1;
-                continue;
-            }
-            let wire = canonical_wire(r.record.data());
-            recs.push((r, wire));
-        }
-        if stripped > 0 {
-            warnings.push(format!(
-                "{stripped} DNSSEC record(s) in the input were dropped and will be regenerated"
+            return Err(source.error(
+                r.src as usize,
+                format!("out-of-zone record: {owner} is not in zone {apex}"),
             ));
         }
-        let sorted = sort_canonical(recs);
+        if dnssec == Dnssec::Strip {
+            let before = records.len();
+            records.retain(|r| !is_generated(r.record.rtype(), r.record.owner() == apex));
+            let stripped = before - records.len();
+            if stripped > 0 {
+                warnings.push(format!(
+                    "{stripped} DNSSEC record(s) in the input were dropped and will be regenerated"
+                ));
+            }
+        }
+        let wires: Vec<Box<[u8]>> = records
+            .par_iter()
+            .map(|r| canonical_wire(r.record.data()))
+            .collect();
+        phases.mark("checks and wire");
+        let sorted = sort_canonical(records, wires, apex);
+        phases.mark("sort");
         let nodes = group(sorted, source, &mut warnings)?;
+        phases.mark("group");
         let mut zone = Zone {
             apex: apex.clone(),
             nodes,
@@ -212,6 +220,7 @@ impl Zone {
         };
         zone.check(source)?;
         zone.classify();
+        phases.mark("classify");
         Ok(zone)
     }
 
@@ -301,34 +310,70 @@ impl Zone {
 /// the record before it in canonical order.
 type Sorted = (SourceRecord, Box<[u8]>, bool);
 
-/// Sorts records by owner (canonical order), type, RDATA and file position,
-/// in parallel and with one `memcmp` per owner comparison.
-fn sort_canonical(recs: Vec<(SourceRecord, Box<[u8]>)>) -> impl Iterator<Item = Sorted> {
-    let mut keys = canon::Keys::with_capacity(recs.len());
-    for (r, _) in &recs {
-        keys.push(r.record.owner());
+/// Sorts records by owner (canonical order), type, RDATA and file position.
+///
+/// Zone files list an owner's records together, so runs of records with
+/// the same owner are sorted as one item (in parallel, one `memcmp` per
+/// comparison, keys without the apex labels they all share), and only the
+/// few records of each owner by type and RDATA.
+fn sort_canonical(
+    recs: Vec<SourceRecord>,
+    mut wires: Vec<Box<[u8]>>,
+    apex: &StoredName,
+) -> impl Iterator<Item = Sorted> {
+    let owner = |i: usize| recs[i].record.owner().as_slice();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for i in 1..=recs.len() {
+        if i == recs.len() || owner(i) != owner(start) {
+            runs.push((start, i));
+            start = i;
+        }
     }
-    let mut order: Vec<u32> = (0..recs.len() as u32).collect();
-    order.par_sort_unstable_by(|&a, &b| {
-        let (ra, wa) = &recs[a as usize];
-        let (rb, wb) = &recs[b as usize];
+    let skip = apex.label_count() - 1;
+    let mut keys = canon::Keys::with_capacity(runs.len());
+    for &(s, _) in &runs {
+        keys.push_below(recs[s].record.owner(), skip);
+    }
+    let mut run_order: Vec<u32> = (0..runs.len() as u32).collect();
+    // Runs are in file order: on equal owners the earlier run goes first.
+    run_order.par_sort_unstable_by(|&a, &b| {
         keys.get(a as usize)
             .cmp(keys.get(b as usize))
-            .then(ra.record.rtype().to_int().cmp(&rb.record.rtype().to_int()))
-            .then_with(|| wa.cmp(wb))
-            .then(ra.src.cmp(&rb.src))
+            .then(a.cmp(&b))
     });
-    let new_owner: Vec<bool> = order
-        .iter()
-        .enumerate()
-        .map(|(i, &at)| i == 0 || keys.get(order[i - 1] as usize) != keys.get(at as usize))
-        .collect();
+    let mut order: Vec<u32> = Vec::with_capacity(recs.len());
+    let mut new_owner: Vec<bool> = Vec::with_capacity(recs.len());
+    let mut i = 0;
+    while i < run_order.len() {
+        let key = keys.get(run_order[i] as usize);
+        let first = order.len();
+        while i < run_order.len() && keys.get(run_order[i] as usize) == key {
+            let (s, e) = runs[run_order[i] as usize];
+            order.extend(s as u32..e as u32);
+            i += 1;
+        }
+        order[first..].sort_by(|&a, &b| {
+            let (ra, wa) = (&recs[a as usize], &wires[a as usize]);
+            let (rb, wb) = (&recs[b as usize], &wires[b as usize]);
+            (ra.record.rtype().to_int().cmp(&rb.record.rtype().to_int()))
+                .then_with(|| wa.cmp(wb))
+                .then(ra.src.cmp(&rb.src))
+        });
+        new_owner.push(true);
+        new_owner.resize(order.len(), false);
+    }
     drop(keys);
-    let mut slots: Vec<Option<(SourceRecord, Box<[u8]>)>> = recs.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<SourceRecord>> = recs.into_iter().map(Some).collect();
     order
         .into_iter()
         .zip(new_owner)
-        .filter_map(move |(at, new)| slots[at as usize].take().map(|(r, w)| (r, w, new)))
+        .filter_map(move |(at, new)| {
+            let at = at as usize;
+            slots[at]
+                .take()
+                .map(|r| (r, std::mem::take(&mut wires[at]), new))
+        })
 }
 
 /// Groups sorted records into nodes and RRsets, merging duplicates and
@@ -386,7 +431,7 @@ fn group(
                         format!("{}: more than one CNAME record", rec.owner()),
                     ));
                 }
-                set.rdata.push(rec.data().clone());
+                set.rdata.push(rec.into_data());
                 set.wire.push(wire);
             }
             _ => {
@@ -396,7 +441,7 @@ fn group(
                     owner: rec.owner().clone(),
                     rtype,
                     ttl,
-                    rdata: vec![rec.data().clone()],
+                    rdata: vec![rec.into_data()],
                     wire: vec![wire],
                 });
             }

@@ -76,7 +76,9 @@ pub struct SourceRecord {
 /// Reads the zone file at `path` with `origin` as the initial `$ORIGIN`.
 pub fn read_file(path: &Path, origin: &StoredName) -> Result<(Vec<SourceRecord>, Source)> {
     let mut n = Normalizer::default();
+    let mut phases = crate::phases::Phases::start();
     n.file(path, &origin_text(origin), 0, None)?;
+    phases.mark("normalise");
     n.finish()
 }
 
