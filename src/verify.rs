@@ -195,8 +195,29 @@ pub fn verify_zone_trusting(
         }
     }
     check_keyset(zone, &keys, &dnskey_signers, ds, &mut report);
+    check_order(zone, &mut report);
     check_denial(zone, &mut report);
     report
+}
+
+/// Owners must be in strictly increasing canonical order: a parsed zone
+/// always is, a signer's zone verified in memory must be too, or its
+/// denial chain would be judged on the signer's own order.
+fn check_order(zone: &Zone, report: &mut Report) {
+    let (mut prev, mut this) = (Vec::new(), Vec::new());
+    for (i, node) in zone.nodes.iter().enumerate() {
+        this.clear();
+        crate::zone::canon::push_key(&node.owner, &mut this);
+        if i > 0 && this <= prev {
+            report.error(format!(
+                "{}: owner out of canonical order (after {})",
+                node.owner,
+                zone.nodes[i - 1].owner
+            ));
+            return;
+        }
+        std::mem::swap(&mut prev, &mut this);
+    }
 }
 
 /// Checks one RRset: signatures only if authoritative, every RRSIG valid,

@@ -100,6 +100,48 @@ impl SignedZone {
         Ok(())
     }
 
+    /// The octets of the signatures taken over from the previous output.
+    pub fn reused_signatures(&self) -> std::collections::HashSet<Bytes> {
+        self.nodes
+            .iter()
+            .flat_map(|n| &n.rrsigs)
+            .filter(|r| r.reused)
+            .map(|r| r.sig.signature().clone())
+            .collect()
+    }
+
+    /// The zone as the verifier reads a signed zone: each owner's RRSIGs as
+    /// an RRSIG RRset, and every owner classified afresh rather than taken
+    /// from the signer, so a classification bug of the signer still shows.
+    pub fn into_zone(self) -> Zone {
+        let nodes = self
+            .nodes
+            .into_par_iter()
+            .map(|sn| {
+                let mut node = sn.node;
+                if let Some(first) = sn.rrsigs.first() {
+                    let ttl = first.ttl;
+                    let sigs = sn.rrsigs.into_iter().map(|r| Rdata::Rrsig(r.sig));
+                    node.insert(Rrset::new(
+                        node.owner.clone(),
+                        Rtype::RRSIG,
+                        ttl,
+                        sigs.collect(),
+                    ));
+                }
+                node.kind = NodeKind::Authoritative;
+                node
+            })
+            .collect();
+        let mut zone = Zone {
+            apex: self.apex,
+            nodes,
+            warnings: Vec::new(),
+        };
+        zone.classify();
+        zone
+    }
+
     /// The zone in presentation format, canonical order, one RR per line.
     /// RRsets are kept in type order and RDATA order; the RRSIGs of an
     /// owner go where their type (46) falls, in canonical RDATA order.

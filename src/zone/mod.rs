@@ -280,7 +280,7 @@ impl Zone {
     }
 
     /// Marks delegation points and occluded names (below a cut or a DNAME).
-    fn classify(&mut self) {
+    pub(crate) fn classify(&mut self) {
         let mut cut: Option<StoredName> = None;
         for node in &mut self.nodes {
             if let Some(c) = &cut
