@@ -17,7 +17,7 @@ pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> Result<()> {
 pub fn write_atomic_with(
     path: &Path,
     private: bool,
-    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    write: impl FnOnce(&mut (dyn std::io::Write + Send)) -> std::io::Result<()>,
 ) -> Result<()> {
     let dir = dir_of(path);
     let mut tmp = tempfile::Builder::new()

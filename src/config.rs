@@ -155,6 +155,11 @@ impl Config {
         self.paths.state.join(format!("{zone}.toml"))
     }
 
+    /// The signature cache of the zone's last output (`sign::cache_bytes`).
+    pub fn sigs_file(&self, zone: &str) -> PathBuf {
+        self.paths.state.join(format!("{zone}.sigs"))
+    }
+
     pub fn zone_file(&self, zone: &str) -> PathBuf {
         self.zones
             .get(zone)

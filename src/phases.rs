@@ -1,5 +1,6 @@
-//! Phase timings on stderr when `ZONESIGN_TIMINGS` is set: the cheapest
-//! profiler there is, to see where a large zone's time goes.
+//! Phase timings and resident memory on stderr when `ZONESIGN_TIMINGS` is
+//! set: the cheapest profiler there is, to see where a large zone's time
+//! and memory go.
 
 use std::time::Instant;
 
@@ -20,8 +21,20 @@ impl Phases {
     pub fn mark(&mut self, what: &str) {
         if self.on {
             let now = Instant::now();
-            eprintln!("zonesign: {what}: {:.3} s", (now - self.last).as_secs_f64());
+            eprintln!(
+                "zonesign: {what}: {:.3} s, {} MiB resident",
+                (now - self.last).as_secs_f64(),
+                resident_mib()
+            );
             self.last = now;
         }
     }
+}
+
+/// The resident set size from /proc (0 where there is none).
+fn resident_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| (pages * 4096) >> 20)
 }

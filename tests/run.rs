@@ -344,6 +344,54 @@ fn a_tampered_output_is_not_trusted_for_reuse() {
     assert!(ok, "{out}");
 }
 
+/// The signature cache beside the state is read instead of the signed
+/// zone's text; a damaged cache, or one left from an earlier output, is
+/// ignored and the signatures come from the output itself.
+#[test]
+fn a_damaged_or_stale_signature_cache_falls_back_to_the_output() {
+    let site = Site::new(CONFIG);
+    let cache = site.path("state/example.org.sigs");
+    let change = |n: u32, now: u64| {
+        let txt = format!("txt IN TXT \"{n}\"");
+        site.write_zone("example.org", &zone_text("example.org", 1, &txt));
+        let report = site.run_json(now, &[]);
+        let z = &report["zones"][0];
+        assert_eq!(
+            z["reused"].as_u64().unwrap(),
+            z["signatures"].as_u64().unwrap() - 2,
+            "{report}"
+        );
+        let (ok, out) = site.verify("example.org", &site.ds("example.org"), now);
+        assert!(ok, "{out}");
+    };
+    site.write_zone(
+        "example.org",
+        &zone_text("example.org", 1, "txt IN TXT \"0\""),
+    );
+    site.run_ok(T0, &[]);
+    let stale = std::fs::read(&cache).unwrap();
+    assert!(stale.starts_with(b"ZSSIGS1\n"));
+    change(1, T0 + 3600);
+    assert_ne!(
+        std::fs::read(&cache).unwrap(),
+        stale,
+        "the cache follows the output"
+    );
+
+    let mut damaged = std::fs::read(&cache).unwrap();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x55;
+    std::fs::write(&cache, &damaged).unwrap();
+    change(2, T0 + 2 * 3600);
+    assert_ne!(std::fs::read(&cache).unwrap(), damaged, "rewritten whole");
+
+    std::fs::write(&cache, &stale).unwrap();
+    change(3, T0 + 3 * 3600);
+    std::fs::remove_file(&cache).unwrap();
+    change(4, T0 + 4 * 3600);
+    assert!(cache.exists());
+}
+
 /// The early exit: a rerun with every input as the last run left it ends
 /// without signing; any changed input, a command that changes the state, a
 /// signed zone that is not the one written, or a refresh falling due takes

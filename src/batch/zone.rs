@@ -43,6 +43,7 @@ pub fn run_zone(
     for path in [
         signed_file(cfg, name),
         ds_file(cfg, name),
+        cfg.sigs_file(name),
         cfg.state_file(name),
     ] {
         crate::atomic::remove_stale(&path);
@@ -151,16 +152,19 @@ fn sign_and_write(
     };
     let out_path = signed_file(cfg, name);
     phases.mark("lifecycle");
-    let last = LastOutput::read(&out_path, &apex, &state, &mut report);
+    let sigs_path = cfg.sigs_file(name);
+    let last = LastOutput::read(&out_path, &sigs_path, &apex, &state, &mut report);
     phases.mark("previous output read");
-    let published = match (last.as_ref().map(|l| l.zone.serial()), state.history.serial) {
+    let published = match (
+        last.as_ref().and_then(|l| l.previous.serial),
+        state.history.serial,
+    ) {
         (Some(a), Some(b)) => Some(crate::serial::later(a, b)),
         (a, b) => a.or(b),
     };
     let trusted = last.as_ref().is_some_and(|l| l.trusted);
     let (prev_bytes, index) = match last {
-        Some(l) if l.trusted => (Some(l.bytes), Previous::from_zone(l.zone)),
-        Some(l) => (Some(l.bytes), Previous::default()),
+        Some(l) => (Some(l.bytes), l.previous),
         None => (None, Previous::default()),
     };
     let reuse = Reuse {
@@ -193,6 +197,8 @@ fn sign_and_write(
         }
     }
     check_expiry(&signed, policy, now)?;
+    let sha = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    let cache = sign::cache_bytes(&signed, sha.as_ref(), serial);
     let quiet_at = quiet_until(&signed, policy, outcome.next_change);
     let (signatures, reused) = (signed.signature_count(), signed.reused_count());
     if !(unchanged && trusted) {
@@ -211,6 +217,8 @@ fn sign_and_write(
         phases.mark("written");
         report.written.push(out_path.display().to_string());
     }
+    // Not reported: the cache is the run's own, not an output.
+    write_if_changed(&sigs_path, &cache)?;
     let ds_path = ds_file(cfg, name);
     if write_if_changed(&ds_path, ds_text.as_bytes())? {
         report.written.push(ds_path.display().to_string());
@@ -222,7 +230,7 @@ fn sign_and_write(
     }
     state.history.serial = Some(serial);
     if !(unchanged && trusted) {
-        state.history.signed_sha256 = Some(sha256_hex(text.as_bytes()));
+        state.history.signed_sha256 = Some(domain::utils::base16::encode_string(sha.as_ref()));
     }
     // A failed DS hook must run again next time: no early exit then.
     state.history.quiet = match report.error {
@@ -279,10 +287,6 @@ fn quiet_until(signed: &SignedZone, policy: &Policy, next_change: Option<u64>) -
         .min()
         .unwrap_or(0);
     next_change.map_or(first_refresh, |n| n.min(first_refresh))
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    domain::utils::base16::encode_string(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
 }
 
 fn serial_for(
@@ -464,26 +468,42 @@ fn timing(policy: &Policy, now: u64) -> Timing {
     }
 }
 
-/// The previous output, if there is one that can be read.
 /// The signed zone the last run left.
 struct LastOutput {
     bytes: Vec<u8>,
-    zone: Zone,
-    /// It is the file the state says the last run wrote and verified: only
-    /// then are its signatures taken over.
+    /// Its signatures, if it is the file the state says the last run wrote
+    /// and verified (empty otherwise), and its serial.
+    previous: Previous,
     trusted: bool,
 }
 
 impl LastOutput {
-    /// Reads the last output; one that cannot be read, or that is not what
-    /// the last run wrote, is reported and signed anew.
+    /// Reads the last output and, if trusted, its signatures: from the
+    /// signature cache when that belongs to it, else by parsing the text.
+    /// An output that cannot be read, or that is not what the last run
+    /// wrote, is reported and signed anew.
     fn read(
         path: &Path,
+        sigs_path: &Path,
         apex: &StoredName,
         state: &ZoneState,
         report: &mut ZoneReport,
     ) -> Option<LastOutput> {
         let bytes = std::fs::read(path).ok()?;
+        let sha = ring::digest::digest(&ring::digest::SHA256, &bytes);
+        let hex = domain::utils::base16::encode_string(sha.as_ref());
+        let trusted = state.history.signed_sha256.as_deref() == Some(hex.as_str());
+        let cached = std::fs::read(sigs_path)
+            .ok()
+            .filter(|_| trusted)
+            .and_then(|c| Previous::from_cache(c.into(), sha.as_ref()));
+        if let Some(previous) = cached {
+            return Some(LastOutput {
+                bytes,
+                previous,
+                trusted,
+            });
+        }
         let parsed = std::str::from_utf8(&bytes)
             .map_err(|e| e.to_string())
             .and_then(|text| {
@@ -500,16 +520,18 @@ impl LastOutput {
                 return None;
             }
         };
-        let trusted = state.history.signed_sha256.as_deref() == Some(sha256_hex(&bytes).as_str());
-        if !trusted {
+        let previous = if trusted {
+            Previous::from_zone(zone)
+        } else {
             report.warnings.push(format!(
                 "{} is not the output of the last run: every signature is made anew",
                 path.display()
             ));
-        }
+            Previous::serial_only(zone.serial())
+        };
         Some(LastOutput {
             bytes,
-            zone,
+            previous,
             trusted,
         })
     }

@@ -15,7 +15,7 @@ use crate::denial::{Denial, nsec, nsec3};
 use crate::error::{Error, Result};
 use crate::keys::{Role, SigningKey};
 use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, Zone, write};
-pub use reuse::{Previous, Reuse};
+pub use reuse::{Previous, Reuse, cache_bytes};
 pub use rrsig::{Timing, Window};
 
 /// A key and what it signs.
@@ -101,7 +101,7 @@ impl SignedZone {
     }
 
     /// The octets of the signatures taken over from the previous output.
-    pub fn reused_signatures(&self) -> std::collections::HashSet<Bytes> {
+    pub fn reused_signatures(&self) -> rustc_hash::FxHashSet<Bytes> {
         self.nodes
             .iter()
             .flat_map(|n| &n.rrsigs)
@@ -154,15 +154,30 @@ impl SignedZone {
         out
     }
 
-    /// Writes [`SignedZone::to_text`] to `w` without holding it whole:
-    /// a batch of pieces is made in parallel, written, then the next.
-    pub fn write_text(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        for batch in self.nodes.chunks(TEXT_CHUNK * 32) {
-            for piece in text_chunks(batch) {
-                w.write_all(piece.as_bytes())?;
+    /// Writes [`SignedZone::to_text`] to `w` without holding it whole: a
+    /// batch of pieces is made in parallel while a thread writes the one
+    /// before, so the writing hides behind the formatting.
+    pub fn write_text(&self, w: &mut (dyn std::io::Write + Send)) -> std::io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(1);
+        std::thread::scope(|s| {
+            let writer = s.spawn(move || -> std::io::Result<()> {
+                for batch in rx {
+                    for piece in batch {
+                        w.write_all(piece.as_bytes())?;
+                    }
+                }
+                Ok(())
+            });
+            for batch in self.nodes.chunks(TEXT_CHUNK * 32) {
+                if tx.send(text_chunks(batch)).is_err() {
+                    break; // the writer failed: its error is returned below
+                }
             }
-        }
-        Ok(())
+            drop(tx);
+            writer
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the writer thread panicked")))
+        })
     }
 
     /// [`SignedZone::to_text`] in pieces, made in parallel; written one
@@ -308,54 +323,66 @@ pub fn sign_zone_reusing(
     }
 
     phases.mark("denial");
-    // One job per (RRset, key); signatures are made in parallel.
-    let mut jobs: Vec<(usize, usize, &SigningKey)> = Vec::new();
-    for (ni, node) in nodes.iter().enumerate() {
-        for (ri, set) in node.rrsets.iter().enumerate() {
-            if !is_signed(node, set.rtype) {
+    let signers = Signers {
+        keyset: &keyset_signers,
+        zone: &zone_signers,
+    };
+    // Owners are signed in parallel, each with all its RRsets: no job list
+    // to build and no signatures to hand back to their owners afterwards.
+    let nodes = nodes
+        .into_par_iter()
+        .map(|node| sign_node(node, &signers, &opts.timing, reuse))
+        .collect::<Result<Vec<SignedNode>>>()?;
+    phases.mark("crypto");
+    Ok(SignedZone { apex, nodes })
+}
+
+/// The keys that sign the keyset RRsets at the apex, and the others.
+struct Signers<'a> {
+    keyset: &'a [&'a SigningKey],
+    zone: &'a [&'a SigningKey],
+}
+
+/// Signs every authoritative RRset of `node`, keeping what `reuse` allows.
+fn sign_node(
+    node: Node,
+    signers: &Signers<'_>,
+    timing: &Timing,
+    reuse: Option<&Reuse<'_>>,
+) -> Result<SignedNode> {
+    let mut rrsigs = Vec::new();
+    for set in &node.rrsets {
+        if !is_signed(&node, set.rtype) {
+            continue;
+        }
+        let keys = if node.kind == NodeKind::Apex && is_keyset_type(set.rtype) {
+            signers.keyset
+        } else {
+            signers.zone
+        };
+        let candidates = reuse.map_or(&[][..], |r| r.candidates(set));
+        for key in keys {
+            if let Some(sig) = reuse.and_then(|r| r.pick(candidates, set, key)) {
+                rrsigs.push(SignedRrsig {
+                    ttl: set.ttl,
+                    sig,
+                    reused: true,
+                });
                 continue;
             }
-            let signers = if node.kind == NodeKind::Apex && is_keyset_type(set.rtype) {
-                &keyset_signers
-            } else {
-                &zone_signers
-            };
-            jobs.extend(signers.iter().map(|k| (ni, ri, *k)));
-        }
-    }
-    let sigs: Vec<Result<(Signature, bool)>> = jobs
-        .par_iter()
-        .map(|&(ni, ri, key)| {
-            let set = &nodes[ni].rrsets[ri];
-            if let Some(sig) = reuse.and_then(|r| r.signature(set, key)) {
-                return Ok((sig, true));
-            }
-            let window = opts.timing.window(&set.owner, set.rtype);
-            rrsig::sign_rrset(&rrsig::RrsigFields {
+            let sig = rrsig::sign_rrset(&rrsig::RrsigFields {
                 rrset: set,
                 key,
-                window,
-            })
-            .map(|sig| (sig, false))
-        })
-        .collect();
-    phases.mark("crypto");
-    let mut signed: Vec<SignedNode> = nodes
-        .into_iter()
-        .map(|node| SignedNode {
-            node,
-            rrsigs: Vec::new(),
-        })
-        .collect();
-    for ((ni, ri, _), sig) in jobs.iter().zip(sigs) {
-        let (sig, reused) = sig?;
-        let ttl = signed[*ni].node.rrsets[*ri].ttl;
-        signed[*ni].rrsigs.push(SignedRrsig { ttl, sig, reused });
+                window: timing.window(&set.owner, set.rtype),
+            })?;
+            rrsigs.push(SignedRrsig {
+                ttl: set.ttl,
+                sig,
+                reused: false,
+            });
+        }
     }
-    Ok(SignedZone {
-        apex,
-        nodes: signed,
-    })
+    Ok(SignedNode { node, rrsigs })
 }
 
 /// RRsets signed by KSKs (RFC 7344 s4.1 for CDS/CDNSKEY).
@@ -438,4 +465,37 @@ fn merge_canonical(a: Vec<Node>, b: Vec<Node>) -> Vec<Node> {
     }
     out.extend(b.map(|(_, m)| m));
     out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::keys;
+    use crate::zone::{Dnssec, reader};
+    use domain::base::iana::SecurityAlgorithm;
+    use std::path::Path;
+    use std::str::FromStr;
+
+    /// A small zone signed by one CSK for 1000..2000 (NSEC).
+    pub(crate) fn signed_example() -> SignedZone {
+        let apex = StoredName::from_str("example.").unwrap();
+        let text = "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.2\n";
+        let (recs, src) = reader::read_str(text, Path::new("t.zone"), &apex).unwrap();
+        let zone = Zone::from_records(recs, &src, &apex, Dnssec::Strip).unwrap();
+        let (_, key) = keys::generate(&apex, SecurityAlgorithm::ECDSAP256SHA256, 257).unwrap();
+        let uses = [KeyUse {
+            key: &key,
+            role: Role::Csk,
+        }];
+        let options = Options {
+            denial: Denial::Nsec,
+            timing: Timing::Fixed(Window {
+                inception: 1_000,
+                expiration: 2_000,
+            }),
+            dnskey_ttl: 300,
+            cds_digests: Vec::new(),
+        };
+        sign_zone(zone, &uses, &[], &options).unwrap()
+    }
 }
