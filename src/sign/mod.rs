@@ -350,16 +350,18 @@ fn sign_node(
     timing: &Timing,
     reuse: Option<&Reuse<'_>>,
 ) -> Result<SignedNode> {
-    let mut rrsigs = Vec::new();
-    for set in &node.rrsets {
-        if !is_signed(&node, set.rtype) {
-            continue;
-        }
-        let keys = if node.kind == NodeKind::Apex && is_keyset_type(set.rtype) {
+    let keys_for = |set: &Rrset| {
+        if node.kind == NodeKind::Apex && is_keyset_type(set.rtype) {
             signers.keyset
         } else {
             signers.zone
-        };
+        }
+    };
+    let signed = || node.rrsets.iter().filter(|s| is_signed(&node, s.rtype));
+    // At its final size: most owners get one signature, not four slots.
+    let mut rrsigs = Vec::with_capacity(signed().map(|s| keys_for(s).len()).sum());
+    for set in signed() {
+        let keys = keys_for(set);
         let candidates = reuse.map_or(&[][..], |r| r.candidates(set));
         for key in keys {
             if let Some(sig) = reuse.and_then(|r| r.pick(candidates, set, key)) {

@@ -50,38 +50,6 @@ pub fn key(name: &StoredName) -> Vec<u8> {
     out
 }
 
-/// Keys of many names in one buffer, so that sorting a large zone does not
-/// allocate per name.
-#[derive(Default)]
-pub struct Keys {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-impl Keys {
-    pub fn with_capacity(names: usize) -> Keys {
-        Keys {
-            bytes: Vec::with_capacity(names * 24),
-            ends: Vec::with_capacity(names),
-        }
-    }
-
-    pub fn push(&mut self, name: &StoredName) {
-        self.push_below(name, 0);
-    }
-
-    /// Pushes the key of `name` without its `skip` labels nearest the root.
-    pub fn push_below(&mut self, name: &StoredName, skip: usize) {
-        push_key_below(name, skip, &mut self.bytes);
-        self.ends.push(self.bytes.len());
-    }
-
-    pub fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

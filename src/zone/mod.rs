@@ -2,6 +2,7 @@
 //! s6.1), each owner classified as apex, authoritative, delegation point or
 //! occluded (glue and data below a cut or a DNAME, RFC 4035 s2.2).
 
+mod build;
 pub mod canon;
 pub mod generate;
 pub mod lexer;
@@ -13,7 +14,6 @@ use std::path::Path;
 
 use domain::base::iana::Rtype;
 use domain::base::rdata::ComposeRecordData;
-use rayon::prelude::*;
 
 pub use reader::{Rdata, Source, SourceRecord, StoredName, StoredRecord};
 
@@ -165,9 +165,9 @@ impl Zone {
     /// Reads and checks the zone file at `path`.
     pub fn load(path: &Path, apex: &StoredName, dnssec: Dnssec) -> Result<Zone> {
         let mut phases = crate::phases::Phases::start();
-        let (records, source) = reader::read_file(path, apex)?;
+        let (pieces, source) = reader::read_file_pieces(path, apex)?;
         phases.mark("read");
-        let z = Zone::from_records(records, &source, apex, dnssec);
+        let z = Zone::from_pieces(pieces, &source, apex, dnssec);
         phases.mark("build");
         z
     }
@@ -179,44 +179,33 @@ impl Zone {
         apex: &StoredName,
         dnssec: Dnssec,
     ) -> Result<Zone> {
-        check_soa_placement(&records, source, apex)?;
-        let mut phases = crate::phases::Phases::start();
-        let mut records = records;
-        let mut warnings = Vec::new();
-        // The first out-of-zone record in file order is the one reported.
-        if let Some(r) = records
-            .par_iter()
-            .find_first(|r| !r.record.owner().ends_with(apex))
-        {
-            let owner = r.record.owner();
-            return Err(source.error(
-                r.src as usize,
-                format!("out-of-zone record: {owner} is not in zone {apex}"),
-            ));
-        }
-        if dnssec == Dnssec::Strip {
-            let before = records.len();
-            records.retain(|r| !is_generated(r.record.rtype(), r.record.owner() == apex));
-            let stripped = before - records.len();
-            if stripped > 0 {
-                warnings.push(format!(
-                    "{stripped} DNSSEC record(s) in the input were dropped and will be regenerated"
-                ));
+        // Pieces, so that a large zone is built on every core.
+        let mut records = records.into_iter();
+        let mut pieces = Vec::new();
+        loop {
+            let piece: Vec<SourceRecord> = records.by_ref().take(reader::PARSE_CHUNK).collect();
+            if piece.is_empty() {
+                break;
             }
+            pieces.push(piece);
         }
-        let wires: Vec<Box<[u8]>> = records
-            .par_iter()
-            .map(|r| canonical_wire(r.record.data()))
-            .collect();
-        phases.mark("checks and wire");
-        let sorted = sort_canonical(records, wires, apex);
-        phases.mark("sort");
-        let nodes = group(sorted, source, &mut warnings)?;
+        Zone::from_pieces(pieces, source, apex, dnssec)
+    }
+
+    /// [`Zone::from_records`] for records in pieces, in file order.
+    pub fn from_pieces(
+        pieces: Vec<Vec<SourceRecord>>,
+        source: &Source,
+        apex: &StoredName,
+        dnssec: Dnssec,
+    ) -> Result<Zone> {
+        let mut phases = crate::phases::Phases::start();
+        let built = build::nodes(pieces, source, apex, dnssec)?;
         phases.mark("group");
         let mut zone = Zone {
             apex: apex.clone(),
-            nodes,
-            warnings,
+            nodes: built.nodes,
+            warnings: built.warnings,
         };
         zone.check(source)?;
         zone.classify();
@@ -304,196 +293,6 @@ impl Zone {
             }
         }
     }
-}
-
-/// A record with its canonical RDATA, and whether its owner differs from
-/// the record before it in canonical order.
-type Sorted = (SourceRecord, Box<[u8]>, bool);
-
-/// Sorts records by owner (canonical order), type, RDATA and file position.
-///
-/// Zone files list an owner's records together, so runs of records with
-/// the same owner are sorted as one item (in parallel, one `memcmp` per
-/// comparison, keys without the apex labels they all share), and only the
-/// few records of each owner by type and RDATA.
-fn sort_canonical(
-    recs: Vec<SourceRecord>,
-    mut wires: Vec<Box<[u8]>>,
-    apex: &StoredName,
-) -> impl Iterator<Item = Sorted> {
-    let owner = |i: usize| recs[i].record.owner().as_slice();
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    for i in 1..=recs.len() {
-        if i == recs.len() || owner(i) != owner(start) {
-            runs.push((start, i));
-            start = i;
-        }
-    }
-    let skip = apex.label_count() - 1;
-    let mut keys = canon::Keys::with_capacity(runs.len());
-    for &(s, _) in &runs {
-        keys.push_below(recs[s].record.owner(), skip);
-    }
-    let mut run_order: Vec<u32> = (0..runs.len() as u32).collect();
-    // Runs are in file order: on equal owners the earlier run goes first.
-    run_order.par_sort_unstable_by(|&a, &b| {
-        keys.get(a as usize)
-            .cmp(keys.get(b as usize))
-            .then(a.cmp(&b))
-    });
-    let mut order: Vec<u32> = Vec::with_capacity(recs.len());
-    let mut new_owner: Vec<bool> = Vec::with_capacity(recs.len());
-    let mut i = 0;
-    while i < run_order.len() {
-        let key = keys.get(run_order[i] as usize);
-        let first = order.len();
-        while i < run_order.len() && keys.get(run_order[i] as usize) == key {
-            let (s, e) = runs[run_order[i] as usize];
-            order.extend(s as u32..e as u32);
-            i += 1;
-        }
-        order[first..].sort_by(|&a, &b| {
-            let (ra, wa) = (&recs[a as usize], &wires[a as usize]);
-            let (rb, wb) = (&recs[b as usize], &wires[b as usize]);
-            (ra.record.rtype().to_int().cmp(&rb.record.rtype().to_int()))
-                .then_with(|| wa.cmp(wb))
-                .then(ra.src.cmp(&rb.src))
-        });
-        new_owner.push(true);
-        new_owner.resize(order.len(), false);
-    }
-    drop(keys);
-    let mut slots: Vec<Option<SourceRecord>> = recs.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .zip(new_owner)
-        .filter_map(move |(at, new)| {
-            let at = at as usize;
-            slots[at]
-                .take()
-                .map(|r| (r, std::mem::take(&mut wires[at]), new))
-        })
-}
-
-/// Groups sorted records into nodes and RRsets, merging duplicates and
-/// harmonising TTLs, and applies the per-owner rules (SOA, CNAME).
-fn group(
-    recs: impl Iterator<Item = Sorted>,
-    source: &Source,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Node>> {
-    let mut nodes: Vec<Node> = Vec::new();
-    // Per RRset: the source index that set its TTL (the earliest in the file).
-    let mut ttl_src: u32 = 0;
-    let mut first_src: Vec<u32> = Vec::new();
-    for (r, wire, new_owner) in recs {
-        let rec = r.record;
-        if new_owner || nodes.is_empty() {
-            nodes.push(Node {
-                owner: rec.owner().clone(),
-                kind: NodeKind::Authoritative,
-                rrsets: Vec::new(),
-            });
-            first_src.clear();
-        }
-        let Some(node) = nodes.last_mut() else {
-            continue;
-        };
-        let rtype = rec.rtype();
-        let ttl = rec.ttl().as_secs();
-        match node.rrsets.last_mut() {
-            Some(set) if set.rtype == rtype => {
-                if set.wire.last().is_some_and(|w| **w == *wire) {
-                    continue; // duplicate RR (perhaps in another case)
-                }
-                // The TTL of the record earliest in the file wins, as in BIND.
-                let earlier = r.src < ttl_src;
-                if set.ttl != ttl {
-                    let keep = if earlier { ttl } else { set.ttl };
-                    warnings.push(format!(
-                        "{}: {} {} has records with TTLs {} and {}; all set to {}",
-                        source.position(r.src as usize),
-                        rec.owner(),
-                        rtype,
-                        set.ttl,
-                        ttl,
-                        keep
-                    ));
-                    set.ttl = keep;
-                }
-                if earlier {
-                    ttl_src = r.src;
-                }
-                if rtype == Rtype::CNAME {
-                    return Err(source.error(
-                        r.src as usize,
-                        format!("{}: more than one CNAME record", rec.owner()),
-                    ));
-                }
-                set.rdata.push(rec.into_data());
-                set.wire.push(wire);
-            }
-            _ => {
-                ttl_src = r.src;
-                first_src.push(r.src);
-                node.rrsets.push(Rrset {
-                    owner: rec.owner().clone(),
-                    rtype,
-                    ttl,
-                    rdata: vec![rec.into_data()],
-                    wire: vec![wire],
-                });
-            }
-        }
-        check_node_rules(node, &first_src, source)?;
-    }
-    Ok(nodes)
-}
-
-/// Types that may stand beside a CNAME (RFC 4035 s2.5).
-fn cname_compatible(rtype: Rtype) -> bool {
-    matches!(
-        rtype,
-        Rtype::CNAME | Rtype::RRSIG | Rtype::NSEC | Rtype::KEY
-    )
-}
-
-fn check_node_rules(node: &Node, first_src: &[u32], source: &Source) -> Result<()> {
-    let has_cname = node.has(Rtype::CNAME);
-    if has_cname && node.rrsets.iter().any(|r| !cname_compatible(r.rtype)) {
-        // Name the record that appears later in the file.
-        let src = first_src.iter().copied().max().unwrap_or(0);
-        return Err(source.error(
-            src as usize,
-            format!("{}: CNAME and other data", node.owner),
-        ));
-    }
-    Ok(())
-}
-
-/// Rejects an SOA record anywhere but at the apex.
-fn check_soa_placement(records: &[SourceRecord], source: &Source, apex: &StoredName) -> Result<()> {
-    let mut seen = false;
-    for r in records {
-        if r.record.rtype() != Rtype::SOA {
-            continue;
-        }
-        if r.record.owner() != apex {
-            return Err(source.error(
-                r.src as usize,
-                format!(
-                    "SOA record not at the top of the zone ({})",
-                    r.record.owner()
-                ),
-            ));
-        }
-        if seen {
-            return Err(source.error(r.src as usize, format!("{apex}: more than one SOA record")));
-        }
-        seen = true;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -75,11 +75,21 @@ pub struct SourceRecord {
 
 /// Reads the zone file at `path` with `origin` as the initial `$ORIGIN`.
 pub fn read_file(path: &Path, origin: &StoredName) -> Result<(Vec<SourceRecord>, Source)> {
+    let (pieces, source) = read_file_pieces(path, origin)?;
+    Ok((pieces.into_iter().flatten().collect(), source))
+}
+
+/// [`read_file`], the records in pieces of at most [`PARSE_CHUNK`] in file
+/// order, as they were parsed on every core.
+pub fn read_file_pieces(
+    path: &Path,
+    origin: &StoredName,
+) -> Result<(Vec<Vec<SourceRecord>>, Source)> {
     let mut n = Normalizer::default();
     let mut phases = crate::phases::Phases::start();
     n.file(path, &origin_text(origin), 0, None)?;
     phases.mark("normalise");
-    n.finish()
+    n.pieces()
 }
 
 /// Reads a file of records that may carry no TTL (DS files, key files);
@@ -116,7 +126,7 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 
 /// Records per piece of the normalised buffer that `domain` parses on
 /// its own thread.
-const PARSE_CHUNK: usize = 8192;
+pub const PARSE_CHUNK: usize = 8192;
 
 /// Where a piece of the normalised buffer starts, with the `$ORIGIN` in
 /// force there (record lines are otherwise self-contained).
@@ -366,6 +376,11 @@ impl Normalizer {
 
     /// Parses the normalised buffer with `domain`, a piece per thread.
     fn finish(self) -> Result<(Vec<SourceRecord>, Source)> {
+        let (pieces, source) = self.pieces()?;
+        Ok((pieces.into_iter().flatten().collect(), source))
+    }
+
+    fn pieces(self) -> Result<(Vec<Vec<SourceRecord>>, Source)> {
         use rayon::prelude::*;
         let Normalizer {
             out,
@@ -382,11 +397,8 @@ impl Normalizer {
             })
             .collect();
         drop(out);
-        let mut records = Vec::with_capacity(source.lines.len());
-        for piece in pieces {
-            records.extend(piece?);
-        }
-        Ok((records, source))
+        let pieces = pieces.into_iter().collect::<Result<Vec<_>>>()?;
+        Ok((pieces, source))
     }
 }
 
