@@ -34,6 +34,16 @@ pub struct Rrset {
 impl Rrset {
     /// Builds an RRset from data, in canonical order without duplicates.
     pub fn new(owner: StoredName, rtype: Rtype, ttl: u32, rdata: Vec<Rdata>) -> Rrset {
+        if rdata.len() == 1 {
+            // Most RRsets (every NSEC, most RRSIG sets): nothing to order.
+            return Rrset {
+                owner,
+                rtype,
+                ttl,
+                wire: vec![canonical_wire(&rdata[0])],
+                rdata,
+            };
+        }
         let mut pairs: Vec<(Box<[u8]>, Rdata)> =
             rdata.into_iter().map(|d| (canonical_wire(&d), d)).collect();
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
