@@ -16,6 +16,7 @@ pub mod lock;
 pub mod manage;
 pub mod phases;
 pub mod policy;
+pub mod progress;
 pub mod report;
 pub mod serial;
 pub mod sign;

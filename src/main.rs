@@ -231,6 +231,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         None => None,
     };
     let now = time::now_or(now);
+    use std::io::IsTerminal as _;
+    zonesign::progress::enable(!cli.quiet && !cli.json && std::io::stderr().is_terminal());
     match cli.cmd {
         Cmd::Run(a) => run_zones(&cli.config, a, now, cli.quiet, cli.json),
         Cmd::Ds { zone } => {

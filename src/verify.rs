@@ -172,9 +172,11 @@ pub fn verify_zone_trusting(
             ));
         }
     }
+    let bar = crate::progress::bar("verifying", checks.len() as u64);
     let results: Vec<(Vec<String>, usize, Vec<u16>)> = checks
         .par_iter()
         .map(|(ni, set, sigs)| {
+            bar.inc(1);
             let ctx = Ctx {
                 zone,
                 keys: &keys,
@@ -185,6 +187,7 @@ pub fn verify_zone_trusting(
             check_rrset(&ctx, &zone.nodes[*ni], set, sigs)
         })
         .collect();
+    drop(bar);
     let mut dnskey_signers: Vec<u16> = Vec::new();
     for ((_, set, _), (errors, verified, good_tags)) in checks.iter().zip(results) {
         report.errors.extend(errors);

@@ -168,7 +168,9 @@ impl SignedZone {
                 }
                 Ok(())
             });
+            let bar = crate::progress::bar("writing", self.nodes.len() as u64);
             for batch in self.nodes.chunks(TEXT_CHUNK * 32) {
+                bar.inc(batch.len() as u64);
                 if tx.send(text_chunks(batch)).is_err() {
                     break; // the writer failed: its error is returned below
                 }
@@ -329,10 +331,15 @@ pub fn sign_zone_reusing(
     };
     // Owners are signed in parallel, each with all its RRsets: no job list
     // to build and no signatures to hand back to their owners afterwards.
+    let bar = crate::progress::bar("signing", nodes.len() as u64);
     let nodes = nodes
         .into_par_iter()
-        .map(|node| sign_node(node, &signers, &opts.timing, reuse))
+        .map(|node| {
+            bar.inc(1);
+            sign_node(node, &signers, &opts.timing, reuse)
+        })
         .collect::<Result<Vec<SignedNode>>>()?;
+    drop(bar);
     phases.mark("crypto");
     Ok(SignedZone { apex, nodes })
 }

@@ -158,6 +158,11 @@ pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, data: &Rdata) {
             out.push_str(&crate::denial::nsec3::base32hex(n.next_owner().as_slice()));
             types(out, n.types());
         }
+        // The commonest RDATA is a plain host name: written directly, not
+        // composed, scanned and formatted label by label as below.
+        Rdata::Ns(ns) if is_plain(ns.nsdname()) => write_name(out, ns.nsdname()),
+        Rdata::Cname(c) if is_plain(c.cname()) => write_name(out, c.cname()),
+        Rdata::Ptr(p) if is_plain(p.ptrdname()) => write_name(out, p.ptrdname()),
         _ if has_names(rtype) && wire_has_special(data) => out.push_str(&generic_text(&wire(data))),
         _ => {
             let start = out.len();
@@ -187,6 +192,16 @@ fn hex_or_dash(out: &mut String, data: &[u8]) {
     for b in data {
         let _ = write!(out, "{b:02x}");
     }
+}
+
+/// A name of letters, digits, `-`, `_` and `*` only, which every writer
+/// prints the same way.
+fn is_plain(name: &StoredName) -> bool {
+    name.iter_labels().all(|l| {
+        l.as_slice()
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'*'))
+    })
 }
 
 fn wire(data: &Rdata) -> Vec<u8> {
