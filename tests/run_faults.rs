@@ -21,10 +21,16 @@ fn big_zone(name: &str, serial: u32, hosts: usize) -> String {
     zone_text(name, serial, &extra)
 }
 
-/// Every output is complete: the zone verifies, the state and DS parse.
-fn outputs_whole(site: &Site, zone: &str, now: u64) {
+/// Every output is complete: the zone verifies (as of `now`, or as of `t`
+/// if it is still the text `before = (text, t)` a run left at `t`: days
+/// later its signatures may rightly have expired), the state and DS parse.
+fn outputs_whole(site: &Site, zone: &str, now: u64, before: Option<&(String, u64)>) {
     if site.signed(zone).exists() {
-        let (ok, out) = site.verify(zone, &site.ds(zone), now);
+        let text = site.read(&site.signed(zone));
+        let at = before
+            .filter(|(t, _)| *t == text)
+            .map_or(now, |(_, at)| *at);
+        let (ok, out) = site.verify(zone, &site.ds(zone), at);
         assert!(ok, "signed zone after a kill: {out}");
     }
     if site.state(zone).exists() {
@@ -49,6 +55,7 @@ fn sigkill_at_random_points_never_leaves_a_partial_file() {
     let mut rng = fastrand::Rng::with_seed(7);
     let mut now = T0;
     let mut killed = 0;
+    let mut last = (site.read(&site.signed(zone)), T0 + 60);
     for trial in 0..30u32 {
         now += rng.u64(3600..4 * DAY);
         // New content each time, so every run has something to write.
@@ -64,11 +71,12 @@ fn sigkill_at_random_points_never_leaves_a_partial_file() {
             killed += 1;
         }
         child.wait().unwrap();
-        outputs_whole(&site, zone, now);
+        outputs_whole(&site, zone, now, Some(&last));
         // The next run recovers and leaves no temporary file.
         let (code, out) = site.zonesign(now, &["-q", "run"]);
         assert_eq!(code, 0, "{out}");
-        outputs_whole(&site, zone, now);
+        outputs_whole(&site, zone, now, Some(&last));
+        last = (site.read(&site.signed(zone)), now);
         assert!(
             site.read(&site.signed(zone))
                 .contains(&format!("\"host 7 {}\"", 2 + trial))
@@ -103,7 +111,7 @@ fn concurrent_runs_do_not_interleave() {
         for mut c in [a, b] {
             assert!(c.wait().unwrap().success());
         }
-        outputs_whole(&site, zone, now);
+        outputs_whole(&site, zone, now, None);
         // The state names exactly the DNSKEYs the zone publishes.
         let state: zonesign::state::ZoneState =
             toml::from_str(&site.read(&site.state(zone))).unwrap();
