@@ -507,9 +507,9 @@ impl LastOutput {
         let parsed = std::str::from_utf8(&bytes)
             .map_err(|e| e.to_string())
             .and_then(|text| {
-                let (records, source) =
-                    reader::read_str(text, path, apex).map_err(|e| e.to_string())?;
-                Zone::from_records(records, &source, apex, Dnssec::Keep).map_err(|e| e.to_string())
+                let (pieces, source) =
+                    reader::read_str_pieces(text, path, apex).map_err(|e| e.to_string())?;
+                Zone::from_pieces(pieces, &source, apex, Dnssec::Keep).map_err(|e| e.to_string())
             });
         let zone = match parsed {
             Ok(zone) => zone,

@@ -111,8 +111,9 @@ impl SignedZone {
     }
 
     /// The zone as the verifier reads a signed zone: each owner's RRSIGs as
-    /// an RRSIG RRset, and every owner classified afresh rather than taken
-    /// from the signer, so a classification bug of the signer still shows.
+    /// an RRSIG RRset, and every owner classified afresh (`classify` sets
+    /// every kind) rather than taken from the signer, so a classification
+    /// bug of the signer still shows.
     pub fn into_zone(self) -> Zone {
         let nodes = self
             .nodes
@@ -129,7 +130,6 @@ impl SignedZone {
                         sigs.collect(),
                     ));
                 }
-                node.kind = NodeKind::Authoritative;
                 node
             })
             .collect();
@@ -371,23 +371,21 @@ fn sign_node(
         let keys = keys_for(set);
         let candidates = reuse.map_or(&[][..], |r| r.candidates(set));
         for key in keys {
-            if let Some(sig) = reuse.and_then(|r| r.pick(candidates, set, key)) {
-                rrsigs.push(SignedRrsig {
-                    ttl: set.ttl,
-                    sig,
-                    reused: true,
-                });
-                continue;
-            }
-            let sig = rrsig::sign_rrset(&rrsig::RrsigFields {
-                rrset: set,
-                key,
-                window: timing.window(&set.owner, set.rtype),
-            })?;
+            let (sig, reused) = match reuse.and_then(|r| r.pick(candidates, set, key)) {
+                Some(kept) => (kept, true),
+                None => {
+                    let fields = rrsig::RrsigFields {
+                        rrset: set,
+                        key,
+                        window: timing.window(&set.owner, set.rtype),
+                    };
+                    (rrsig::sign_rrset(&fields)?, false)
+                }
+            };
             rrsigs.push(SignedRrsig {
                 ttl: set.ttl,
                 sig,
-                reused: false,
+                reused,
             });
         }
     }

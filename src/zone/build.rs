@@ -104,15 +104,10 @@ fn runs_of(
     }
     let stripped = before - piece.len();
     // Run lengths first, so that every run is allocated at its size.
-    let mut lens = Vec::new();
-    let mut start = 0;
-    for i in 1..=piece.len() {
-        let owner = |i: usize| piece[i].record.owner().as_slice();
-        if i == piece.len() || owner(i) != owner(start) {
-            lens.push(i - start);
-            start = i;
-        }
-    }
+    let lens: Vec<usize> = piece
+        .chunk_by(|a, b| a.record.owner().as_slice() == b.record.owner().as_slice())
+        .map(<[_]>::len)
+        .collect();
     let mut recs = piece.into_iter();
     let runs = lens
         .into_iter()
@@ -150,29 +145,18 @@ fn build_node(
     // Vectors at their final size (a pushed-to Vec starts at four slots, and
     // most owners hold one RRset of one record): room for the types here
     // and the NSEC to come, and each RRset for its records of that type.
-    let types = 1 + recs
-        .windows(2)
-        .filter(|w| w[0].0.record.rtype() != w[1].0.record.rtype())
-        .count();
+    let sizes: Vec<usize> = recs
+        .chunk_by(|(a, _), (b, _)| a.record.rtype() == b.record.rtype())
+        .map(<[_]>::len)
+        .collect();
     let mut node = Node {
         owner: recs[0].0.record.owner().clone(),
         kind: NodeKind::Authoritative,
-        rrsets: Vec::with_capacity(types + 1),
+        rrsets: Vec::with_capacity(sizes.len() + 1),
     };
     // Per RRset: the source index that set its TTL (the earliest in the file).
     let mut ttl_src: u32 = 0;
     let mut first_src: Vec<u32> = Vec::new();
-    let of_type = |at: usize| {
-        let t = recs[at].0.record.rtype();
-        recs[at..]
-            .iter()
-            .take_while(|(r, _)| r.record.rtype() == t)
-            .count()
-    };
-    let sizes: Vec<usize> = (0..recs.len())
-        .filter(|&i| i == 0 || recs[i].0.record.rtype() != recs[i - 1].0.record.rtype())
-        .map(of_type)
-        .collect();
     let mut sizes = sizes.into_iter();
     for (r, wire) in recs {
         let rec = r.record;

@@ -189,20 +189,11 @@ impl Zone {
         apex: &StoredName,
         dnssec: Dnssec,
     ) -> Result<Zone> {
-        // Pieces, so that a large zone is built on every core.
-        let mut records = records.into_iter();
-        let mut pieces = Vec::new();
-        loop {
-            let piece: Vec<SourceRecord> = records.by_ref().take(reader::PARSE_CHUNK).collect();
-            if piece.is_empty() {
-                break;
-            }
-            pieces.push(piece);
-        }
-        Zone::from_pieces(pieces, source, apex, dnssec)
+        Zone::from_pieces(vec![records], source, apex, dnssec)
     }
 
-    /// [`Zone::from_records`] for records in pieces, in file order.
+    /// [`Zone::from_records`] for records in pieces, in file order, as the
+    /// reader parsed them: a large zone is built a piece per core.
     pub fn from_pieces(
         pieces: Vec<Vec<SourceRecord>>,
         source: &Source,

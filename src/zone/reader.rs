@@ -75,8 +75,7 @@ pub struct SourceRecord {
 
 /// Reads the zone file at `path` with `origin` as the initial `$ORIGIN`.
 pub fn read_file(path: &Path, origin: &StoredName) -> Result<(Vec<SourceRecord>, Source)> {
-    let (pieces, source) = read_file_pieces(path, origin)?;
-    Ok((pieces.into_iter().flatten().collect(), source))
+    flat(read_file_pieces(path, origin))
 }
 
 /// [`read_file`], the records in pieces of at most [`PARSE_CHUNK`] in file
@@ -104,7 +103,13 @@ pub fn read_file_default_ttl(
         ..Normalizer::default()
     };
     n.file(path, &origin_text(origin), 0, None)?;
-    n.finish()
+    flat(n.pieces())
+}
+
+/// The pieces of a read as one vector of records, in file order.
+fn flat(read: Result<(Vec<Vec<SourceRecord>>, Source)>) -> Result<(Vec<SourceRecord>, Source)> {
+    let (pieces, source) = read?;
+    Ok((pieces.into_iter().flatten().collect(), source))
 }
 
 /// Reads zone text held in memory; `name` is used in error messages.
@@ -113,9 +118,18 @@ pub fn read_str(
     name: &Path,
     origin: &StoredName,
 ) -> Result<(Vec<SourceRecord>, Source)> {
+    flat(read_str_pieces(text, name, origin))
+}
+
+/// [`read_str`], the records in pieces as [`read_file_pieces`] gives them.
+pub fn read_str_pieces(
+    text: &str,
+    name: &Path,
+    origin: &StoredName,
+) -> Result<(Vec<Vec<SourceRecord>>, Source)> {
     let mut n = Normalizer::default();
     n.text(text.as_bytes(), name, &origin_text(origin), 0)?;
-    n.finish()
+    n.pieces()
 }
 
 fn origin_text(origin: &StoredName) -> String {
@@ -126,7 +140,7 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 
 /// Records per piece of the normalised buffer that `domain` parses on
 /// its own thread.
-pub const PARSE_CHUNK: usize = 8192;
+const PARSE_CHUNK: usize = 8192;
 
 /// Where a piece of the normalised buffer starts, with the `$ORIGIN` in
 /// force there (record lines are otherwise self-contained).
@@ -375,11 +389,6 @@ impl Normalizer {
     }
 
     /// Parses the normalised buffer with `domain`, a piece per thread.
-    fn finish(self) -> Result<(Vec<SourceRecord>, Source)> {
-        let (pieces, source) = self.pieces()?;
-        Ok((pieces.into_iter().flatten().collect(), source))
-    }
-
     fn pieces(self) -> Result<(Vec<Vec<SourceRecord>>, Source)> {
         use rayon::prelude::*;
         let Normalizer {
