@@ -60,7 +60,8 @@ pub fn ds_records(cfg: &Config, zone: &str) -> Result<String> {
                 &mut out,
                 &apex,
                 policy.ds_ttl as u32,
-                &crate::zone::Rdata::Cdnskey(c),
+                domain::base::iana::Rtype::CDNSKEY,
+                &crate::zone::rrset::wire_of(&crate::zone::Rdata::Cdnskey(c)),
             );
         }
     }

@@ -94,8 +94,8 @@ pub fn ds_text(
     // Canonical order, as the parent's signed zone will hold them.
     let set = crate::zone::Rrset::new(origin.clone(), domain::base::iana::Rtype::DS, ttl, rdata);
     let mut out = String::new();
-    for d in &set.rdata {
-        crate::zone::write::record_line(&mut out, origin, ttl, d);
+    for d in set.records() {
+        crate::zone::write::record_line(&mut out, origin, ttl, set.rtype, &d);
     }
     out
 }

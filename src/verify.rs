@@ -70,10 +70,10 @@ fn read_ds(path: &Path, apex: &StoredName) -> Result<Vec<Ds<Bytes>>> {
     let (records, _) = reader::read_file_default_ttl(path, apex, 3600)?;
     let mut out = Vec::new();
     for r in records {
-        if let Rdata::Ds(ds) = r.record.data()
-            && r.record.owner() == apex
+        if r.owner == *apex
+            && let Some(Rdata::Ds(ds)) = r.rdata()
         {
-            out.push(ds.clone());
+            out.push(ds);
         }
     }
     if out.is_empty() {
@@ -100,9 +100,9 @@ fn is_nsec3_node(n: &Node) -> bool {
 }
 
 /// The RRSIG records at a node.
-fn rrsigs(node: &Node) -> impl Iterator<Item = &Signature> {
+fn rrsigs(node: &Node) -> impl Iterator<Item = Signature> + '_ {
     node.get(Rtype::RRSIG).into_iter().flat_map(|s| {
-        s.rdata.iter().filter_map(|d| match d {
+        s.rdata().filter_map(|d| match d {
             Rdata::Rrsig(r) => Some(r),
             _ => None,
         })
@@ -127,12 +127,11 @@ pub fn verify_zone_trusting(
     let apex = &zone.apex;
     let keys: Vec<Key> = match zone.apex_node().get(Rtype::DNSKEY) {
         Some(set) => set
-            .rdata
-            .iter()
+            .rdata()
             .filter_map(|d| match d {
                 Rdata::Dnskey(k) => Some(Key {
                     tag: k.key_tag(),
-                    dnskey: k.clone(),
+                    dnskey: k,
                 }),
                 _ => None,
             })
@@ -145,32 +144,6 @@ pub fn verify_zone_trusting(
     let algorithms: HashSet<SecurityAlgorithm> =
         keys.iter().map(|k| k.dnskey.algorithm()).collect();
 
-    // Every RRset of every node, with the RRSIGs that cover it.
-    let checks: Vec<(usize, &Rrset, Vec<&Signature>)> = zone
-        .nodes
-        .iter()
-        .enumerate()
-        .flat_map(|(ni, node)| {
-            node.rrsets
-                .iter()
-                .filter(|set| set.rtype != Rtype::RRSIG)
-                .map(move |set| {
-                    let covering = rrsigs(node)
-                        .filter(|s| s.type_covered() == set.rtype)
-                        .collect();
-                    (ni, set, covering)
-                })
-        })
-        .collect();
-    for node in &zone.nodes {
-        for s in rrsigs(node).filter(|s| !node.has(s.type_covered())) {
-            report.error(format!(
-                "{} RRSIG covers {}, which is not there",
-                node.owner,
-                s.type_covered()
-            ));
-        }
-    }
     let ctx = Ctx {
         zone,
         keys: &keys,
@@ -178,22 +151,28 @@ pub fn verify_zone_trusting(
         now,
         trusted,
     };
-    let bar = crate::progress::bar("verifying", checks.len() as u64);
-    let results: Vec<(Vec<String>, usize, Vec<u16>)> = checks
+    // Node by node in parallel: each node's RRSIGs are parsed once and
+    // checked against the RRsets they cover.
+    let bar = crate::progress::bar("verifying", zone.nodes.len() as u64);
+    let results: Vec<NodeResult<'_>> = zone
+        .nodes
         .par_iter()
-        .map(|(ni, set, sigs)| {
+        .map(|node| {
             bar.inc(1);
-            check_rrset(&ctx, &zone.nodes[*ni], set, sigs)
+            check_node(&ctx, node)
         })
         .collect();
     drop(bar);
     let mut dnskey_signers: Vec<u16> = Vec::new();
-    for ((_, set, _), (errors, verified, good_tags)) in checks.iter().zip(results) {
-        report.errors.extend(errors);
-        report.rrsigs_verified += verified;
-        report.rrsets_checked += 1;
-        if set.rtype == Rtype::DNSKEY && set.owner == *apex {
-            dnskey_signers = good_tags;
+    for r in results {
+        report.errors.extend(r.errors);
+        for (set, (errors, verified, good_tags)) in r.sets {
+            report.errors.extend(errors);
+            report.rrsigs_verified += verified;
+            report.rrsets_checked += 1;
+            if set.rtype == Rtype::DNSKEY && set.owner == *apex {
+                dnskey_signers = good_tags;
+            }
         }
     }
     check_keyset(zone, &keys, &dnskey_signers, ds, &mut report);
@@ -234,12 +213,46 @@ struct Ctx<'a> {
 /// Checks one RRset: signatures only if authoritative, every RRSIG valid,
 /// every DNSKEY algorithm represented (RFC 6840 s5.11). Returns the errors,
 /// the number of RRSIGs verified and the tags of the keys that signed it.
-fn check_rrset(
-    ctx: &Ctx<'_>,
-    node: &Node,
-    set: &Rrset,
-    sigs: &[&Signature],
-) -> (Vec<String>, usize, Vec<u16>) {
+/// What [`check_node`] finds: errors about the node's RRSIGs, and per
+/// RRset its errors, the signatures verified and the tags of good ones.
+struct NodeResult<'a> {
+    errors: Vec<String>,
+    sets: Vec<(&'a Rrset, SetResult)>,
+}
+
+/// What [`check_rrset`] finds: errors, signatures verified, good key tags.
+type SetResult = (Vec<String>, usize, Vec<u16>);
+
+/// Checks every RRset of `node` with the RRSIGs that cover it.
+fn check_node<'a>(ctx: &Ctx<'_>, node: &'a Node) -> NodeResult<'a> {
+    let sigs: Vec<Signature> = rrsigs(node).collect();
+    let errors = sigs
+        .iter()
+        .filter(|s| !node.has(s.type_covered()))
+        .map(|s| {
+            format!(
+                "{} RRSIG covers {}, which is not there",
+                node.owner,
+                s.type_covered()
+            )
+        })
+        .collect();
+    let sets = node
+        .rrsets
+        .iter()
+        .filter(|set| set.rtype != Rtype::RRSIG)
+        .map(|set| {
+            let covering: Vec<&Signature> = sigs
+                .iter()
+                .filter(|s| s.type_covered() == set.rtype)
+                .collect();
+            (set, check_rrset(ctx, node, set, &covering))
+        })
+        .collect();
+    NodeResult { errors, sets }
+}
+
+fn check_rrset(ctx: &Ctx<'_>, node: &Node, set: &Rrset, sigs: &[&Signature]) -> SetResult {
     let mut errors = Vec::new();
     // Named only in errors: formatting it for every RRset cost more than
     // checking a kept signature.
@@ -397,7 +410,7 @@ fn check_keyset(
     }
     let apex_node = zone.apex_node();
     if let Some(cds) = apex_node.get(Rtype::CDS) {
-        for d in &cds.rdata {
+        for d in cds.rdata() {
             if let Rdata::Cds(c) = d {
                 let as_ds = Ds::new(
                     c.key_tag(),
@@ -417,7 +430,7 @@ fn check_keyset(
         }
     }
     if let Some(cdnskey) = apex_node.get(Rtype::CDNSKEY) {
-        for d in &cdnskey.rdata {
+        for d in cdnskey.rdata() {
             if let Rdata::Cdnskey(c) = d {
                 let ok = keys.iter().any(|k| {
                     k.dnskey.flags() == c.flags()
@@ -459,10 +472,10 @@ fn check_nsec(zone: &Zone, report: &mut Report) {
             report.error(format!("{}: no NSEC", node.owner));
             continue;
         };
-        if set.rdata.len() != 1 {
-            report.error(format!("{}: {} NSEC records", node.owner, set.rdata.len()));
+        if set.len() != 1 {
+            report.error(format!("{}: {} NSEC records", node.owner, set.len()));
         }
-        let Some(Rdata::Nsec(nsec)) = set.rdata.first() else {
+        let Some(Rdata::Nsec(nsec)) = set.first() else {
             continue;
         };
         if nsec.next_name() != next {
@@ -499,7 +512,8 @@ fn check_nsec3(zone: &Zone, report: &mut Report) {
     let params = match zone
         .apex_node()
         .get(Rtype::NSEC3PARAM)
-        .map(|s| &s.rdata[..])
+        .map(|s| s.rdata().collect::<Vec<_>>())
+        .as_deref()
     {
         Some([Rdata::Nsec3param(p)]) => p.clone(),
         Some(_) => {
@@ -528,7 +542,7 @@ fn check_nsec3(zone: &Zone, report: &mut Report) {
         .enumerate()
         .filter(|(_, n)| is_nsec3_node(n))
     {
-        let Some(Rdata::Nsec3(r)) = n.get(Rtype::NSEC3).and_then(|s| s.rdata.first()) else {
+        let Some(Rdata::Nsec3(r)) = n.get(Rtype::NSEC3).and_then(Rrset::first) else {
             continue;
         };
         if r.iterations() != iterations
@@ -573,7 +587,7 @@ fn check_nsec3(zone: &Zone, report: &mut Report) {
     order.sort();
     for (k, (h, ni)) in order.iter().enumerate() {
         let node = &zone.nodes[**ni];
-        let Some(Rdata::Nsec3(r)) = node.get(Rtype::NSEC3).and_then(|s| s.rdata.first()) else {
+        let Some(Rdata::Nsec3(r)) = node.get(Rtype::NSEC3).and_then(Rrset::first) else {
             continue;
         };
         let next = order[(k + 1) % order.len()].0;

@@ -16,12 +16,7 @@ fn normalised(path: &Path) -> Vec<String> {
         .iter()
         .map(|r| {
             let mut s = String::new();
-            zonesign::zone::write::record_line(
-                &mut s,
-                r.record.owner(),
-                r.record.ttl().as_secs(),
-                r.record.data(),
-            );
+            zonesign::zone::write::record_line(&mut s, &r.owner, r.ttl, r.rtype, &r.data);
             s.to_ascii_lowercase()
         })
         .collect();

@@ -63,7 +63,7 @@ impl History {
                 )
                 .unwrap()
                 .0;
-                if let zonesign::zone::Rdata::Dnskey(k) = rec[0].record.data() {
+                if let zonesign::zone::Rdata::Dnskey(k) = rec[0].rdata().unwrap() {
                     dnskeys.insert(k.key_tag());
                 }
             }

@@ -21,7 +21,7 @@ fn vector(name: &str) -> toml::Table {
 fn records(lines: &[&str]) -> Vec<StoredRecord> {
     let text = lines.join("\n") + "\n";
     let (recs, _) = reader::read_str(&text, Path::new("vector"), &name(".")).unwrap();
-    recs.into_iter().map(|r| r.record).collect()
+    recs.iter().map(|r| r.to_record().unwrap()).collect()
 }
 
 fn rrset_of(rrs: &toml::Value) -> Rrset {

@@ -37,9 +37,9 @@ fn ds_records_in(path: &Path, text: &str, apex: &StoredName) -> Result<Vec<(u32,
     let (records, _) = reader::read_str(text, path, apex)?;
     Ok(records
         .into_iter()
-        .filter(|r| r.record.owner() == apex)
-        .filter_map(|r| match r.record.data() {
-            Rdata::Ds(ds) => Some((r.record.ttl().as_secs(), ds.clone())),
+        .filter(|r| r.owner == *apex)
+        .filter_map(|r| match r.rdata()? {
+            Rdata::Ds(ds) => Some((r.ttl, ds)),
             _ => None,
         })
         .collect())

@@ -249,8 +249,8 @@ fn write_node(out: &mut String, sn: &SignedNode, scratch: &mut Scratch) {
             write_sigs(out);
             sigs_written = true;
         }
-        for d in &set.rdata {
-            write::record_line_at(out, owner, set.ttl, d);
+        for d in set.records() {
+            write::record_line_at(out, owner, set.ttl, set.rtype, &d);
         }
     }
     if !sigs_written {

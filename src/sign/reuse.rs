@@ -33,10 +33,10 @@ pub fn rrset_digest(set: &Rrset) -> Digest {
     ctx.update(&owner);
     ctx.update(&set.rtype.to_int().to_be_bytes());
     ctx.update(&set.ttl.to_be_bytes());
-    for wire in &set.wire {
+    set.for_each_canonical(|wire| {
         ctx.update(&(wire.len() as u16).to_be_bytes());
         ctx.update(wire);
-    }
+    });
     let mut out = [0u8; 32];
     out.copy_from_slice(ctx.finish().as_ref());
     out
@@ -71,9 +71,9 @@ impl Previous {
                 let sigs: Vec<Signature> = node
                     .get(Rtype::RRSIG)
                     .into_iter()
-                    .flat_map(|s| &s.rdata)
+                    .flat_map(|s| s.rdata())
                     .filter_map(|d| match d {
-                        Rdata::Rrsig(r) => Some(r.clone()),
+                        Rdata::Rrsig(r) => Some(r),
                         _ => None,
                     })
                     .collect();

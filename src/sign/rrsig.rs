@@ -55,23 +55,17 @@ fn prefix_of(sig: &Rrsig<Bytes, StoredName>, buf: &mut Vec<u8>) {
 pub fn signed_data(rrset: &Rrset, sig: &Rrsig<Bytes, StoredName>) -> Vec<u8> {
     let mut owner = Vec::with_capacity(64);
     let _ = rrset.owner.compose_canonical(&mut owner);
-    let mut buf = Vec::with_capacity(
-        64 + rrset
-            .wire
-            .iter()
-            .map(|w| owner.len() + 10 + w.len())
-            .sum::<usize>(),
-    );
+    let mut buf = Vec::with_capacity(64 + rrset.len() * (owner.len() + 10) + rrset.wire_len());
     prefix_of(sig, &mut buf);
     let ttl = sig.original_ttl().as_secs();
-    for wire in &rrset.wire {
+    rrset.for_each_canonical(|wire| {
         buf.extend_from_slice(&owner);
         buf.extend_from_slice(&rrset.rtype.to_int().to_be_bytes());
         buf.extend_from_slice(&1u16.to_be_bytes()); // class IN
         buf.extend_from_slice(&ttl.to_be_bytes());
         buf.extend_from_slice(&(wire.len() as u16).to_be_bytes());
         buf.extend_from_slice(wire);
-    }
+    });
     buf
 }
 

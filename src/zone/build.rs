@@ -11,20 +11,21 @@
 use domain::base::iana::Rtype;
 use rayon::prelude::*;
 
+use super::rrset::canonical;
 use super::{Dnssec, Source};
-use super::{Node, NodeKind, Rrset, SourceRecord, StoredName, canon, canonical_wire, is_generated};
+use super::{Node, NodeKind, Rrset, SourceRecord, StoredName, canon, is_generated};
 use crate::error::Result;
 
-/// Records of one owner, with their canonical RDATA, and the owner's sort
-/// key (without the apex labels every owner shares).
+/// Records of one owner and the owner's sort key (without the apex labels
+/// every owner shares).
 struct Run {
     key: Vec<u8>,
-    recs: Vec<(SourceRecord, Box<[u8]>)>,
+    recs: Vec<SourceRecord>,
 }
 
 impl Run {
     fn first_src(&self) -> u32 {
-        self.recs.first().map_or(0, |(r, _)| r.src)
+        self.recs.first().map_or(0, |r| r.src)
     }
 }
 
@@ -46,9 +47,9 @@ pub(super) fn nodes(
     // The first out-of-zone record in file order is the one reported.
     if let Some(r) = pieces
         .par_iter()
-        .find_map_first(|p| p.iter().find(|r| !r.record.owner().ends_with(apex)))
+        .find_map_first(|p| p.iter().find(|r| !r.owner.ends_with(apex)))
     {
-        let owner = r.record.owner();
+        let owner = &r.owner;
         return Err(source.error(
             r.src as usize,
             format!("out-of-zone record: {owner} is not in zone {apex}"),
@@ -100,27 +101,20 @@ fn runs_of(
 ) -> (Vec<Run>, usize) {
     let before = piece.len();
     if dnssec == Dnssec::Strip {
-        piece.retain(|r| !is_generated(r.record.rtype(), r.record.owner() == apex));
+        piece.retain(|r| !is_generated(r.rtype, r.owner == *apex));
     }
     let stripped = before - piece.len();
     // Run lengths first, so that every run is allocated at its size.
     let lens: Vec<usize> = piece
-        .chunk_by(|a, b| a.record.owner().as_slice() == b.record.owner().as_slice())
+        .chunk_by(|a, b| a.owner.as_slice() == b.owner.as_slice())
         .map(<[_]>::len)
         .collect();
     let mut recs = piece.into_iter();
     let runs = lens
         .into_iter()
         .map(|len| {
-            let recs: Vec<(SourceRecord, Box<[u8]>)> = recs
-                .by_ref()
-                .take(len)
-                .map(|r| {
-                    let wire = canonical_wire(r.record.data());
-                    (r, wire)
-                })
-                .collect();
-            let owner = recs[0].0.record.owner();
+            let recs: Vec<SourceRecord> = recs.by_ref().take(len).collect();
+            let owner = &recs[0].owner;
             let mut key = Vec::with_capacity(owner.len());
             canon::push_key_below(owner, skip, &mut key);
             Run { key, recs }
@@ -132,86 +126,64 @@ fn runs_of(
 /// Builds one owner from its records: RRsets in type order, RDATA in
 /// canonical order, duplicates merged, TTLs harmonised, and the per-owner
 /// rules (CNAME) applied. Returns the node and its warnings.
-fn build_node(
-    mut recs: Vec<(SourceRecord, Box<[u8]>)>,
-    source: &Source,
-) -> Result<(Node, Vec<String>)> {
-    recs.sort_by(|(ra, wa), (rb, wb)| {
-        (ra.record.rtype().to_int().cmp(&rb.record.rtype().to_int()))
-            .then_with(|| wa.cmp(wb))
-            .then(ra.src.cmp(&rb.src))
+fn build_node(mut recs: Vec<SourceRecord>, source: &Source) -> Result<(Node, Vec<String>)> {
+    recs.sort_by(|a, b| {
+        (a.rtype.to_int().cmp(&b.rtype.to_int()))
+            .then_with(|| canonical(a.rtype, &a.data).cmp(&canonical(b.rtype, &b.data)))
+            .then(a.src.cmp(&b.src))
     });
     let mut warnings = Vec::new();
-    // Vectors at their final size (a pushed-to Vec starts at four slots, and
-    // most owners hold one RRset of one record): room for the types here
-    // and the NSEC to come, and each RRset for its records of that type.
-    let sizes: Vec<usize> = recs
-        .chunk_by(|(a, _), (b, _)| a.record.rtype() == b.record.rtype())
-        .map(<[_]>::len)
-        .collect();
+    let types = recs.chunk_by(|a, b| a.rtype == b.rtype).count();
     let mut node = Node {
-        owner: recs[0].0.record.owner().clone(),
+        owner: recs[0].owner.clone(),
         kind: NodeKind::Authoritative,
-        rrsets: Vec::with_capacity(sizes.len() + 1),
+        // At its final size, with room for the NSEC to come (a pushed-to
+        // Vec starts at four slots, and most owners hold one RRset).
+        rrsets: Vec::with_capacity(types + 1),
     };
-    // Per RRset: the source index that set its TTL (the earliest in the file).
-    let mut ttl_src: u32 = 0;
-    let mut first_src: Vec<u32> = Vec::new();
-    let mut sizes = sizes.into_iter();
-    for (r, wire) in recs {
-        let rec = r.record;
-        let rtype = rec.rtype();
-        let ttl = rec.ttl().as_secs();
-        match node.rrsets.last_mut() {
-            Some(set) if set.rtype == rtype => {
-                if set.wire.last().is_some_and(|w| **w == *wire) {
-                    continue; // duplicate RR (perhaps in another case)
-                }
-                // The TTL of the record earliest in the file wins, as in BIND.
-                let earlier = r.src < ttl_src;
-                if set.ttl != ttl {
-                    let keep = if earlier { ttl } else { set.ttl };
-                    warnings.push(format!(
-                        "{}: {} {} has records with TTLs {} and {}; all set to {}",
-                        source.position(r.src as usize),
-                        rec.owner(),
-                        rtype,
-                        set.ttl,
-                        ttl,
-                        keep
-                    ));
-                    set.ttl = keep;
-                }
-                if earlier {
-                    ttl_src = r.src;
-                }
-                if rtype == Rtype::CNAME {
-                    return Err(source.error(
-                        r.src as usize,
-                        format!("{}: more than one CNAME record", rec.owner()),
-                    ));
-                }
-                set.rdata.push(rec.into_data());
-                set.wire.push(wire);
+    // Per RRset: the source index of its first record in canonical order.
+    let mut first_src: Vec<u32> = Vec::with_capacity(types);
+    let mut wires = Vec::new();
+    for same_type in recs.chunk_by(|a, b| a.rtype == b.rtype) {
+        let first = &same_type[0];
+        let rtype = first.rtype;
+        // The TTL of the record earliest in the file wins, as in BIND.
+        let mut ttl_src = first.src;
+        let mut ttl = first.ttl;
+        wires.clear();
+        wires.push(first.data.clone());
+        let mut last = first;
+        for r in &same_type[1..] {
+            if canonical(rtype, &r.data) == canonical(rtype, &last.data) {
+                continue; // duplicate RR (perhaps in another case)
             }
-            _ => {
-                ttl_src = r.src;
-                first_src.push(r.src);
-                let n = sizes.next().unwrap_or(1);
-                let owner = rec.owner().clone();
-                let mut rdata = Vec::with_capacity(n);
-                rdata.push(rec.into_data());
-                let mut wires = Vec::with_capacity(n);
-                wires.push(wire);
-                node.rrsets.push(Rrset {
-                    owner,
+            last = r;
+            if r.ttl != ttl {
+                let earlier = r.src < ttl_src;
+                let keep = if earlier { r.ttl } else { ttl };
+                warnings.push(format!(
+                    "{}: {} {} has records with TTLs {} and {}; all set to {}",
+                    source.position(r.src as usize),
+                    r.owner,
                     rtype,
                     ttl,
-                    rdata,
-                    wire: wires,
-                });
+                    r.ttl,
+                    keep
+                ));
+                ttl = keep;
             }
+            ttl_src = ttl_src.min(r.src);
+            if rtype == Rtype::CNAME {
+                return Err(source.error(
+                    r.src as usize,
+                    format!("{}: more than one CNAME record", r.owner),
+                ));
+            }
+            wires.push(r.data.clone());
         }
+        first_src.push(first.src);
+        node.rrsets
+            .push(Rrset::from_ordered(first.owner.clone(), rtype, ttl, &wires));
         check_node_rules(&node, &first_src, source)?;
     }
     Ok((node, warnings))
@@ -246,16 +218,13 @@ fn check_soa_placement<'a>(
 ) -> Result<()> {
     let mut seen = false;
     for r in records {
-        if r.record.rtype() != Rtype::SOA {
+        if r.rtype != Rtype::SOA {
             continue;
         }
-        if r.record.owner() != apex {
+        if r.owner != *apex {
             return Err(source.error(
                 r.src as usize,
-                format!(
-                    "SOA record not at the top of the zone ({})",
-                    r.record.owner()
-                ),
+                format!("SOA record not at the top of the zone ({})", r.owner),
             ));
         }
         if seen {

@@ -8,56 +8,17 @@ pub mod generate;
 pub mod lexer;
 pub mod rdata_ext;
 pub mod reader;
+pub mod rrset;
 pub mod write;
 
 use std::path::Path;
 
 use domain::base::iana::Rtype;
-use domain::base::rdata::ComposeRecordData;
 
 pub use reader::{Rdata, Source, SourceRecord, StoredName, StoredRecord};
+pub use rrset::Rrset;
 
 use crate::error::Result;
-
-/// One RRset: records of one owner and type, deduplicated, in canonical
-/// RDATA order, with their canonical wire form kept for signing.
-#[derive(Clone, Debug)]
-pub struct Rrset {
-    pub owner: StoredName,
-    pub rtype: Rtype,
-    pub ttl: u32,
-    pub rdata: Vec<Rdata>,
-    /// Canonical RDATA wire form (RFC 4034 s6.2), parallel to `rdata`.
-    pub wire: Vec<Box<[u8]>>,
-}
-
-impl Rrset {
-    /// Builds an RRset from data, in canonical order without duplicates.
-    pub fn new(owner: StoredName, rtype: Rtype, ttl: u32, rdata: Vec<Rdata>) -> Rrset {
-        if rdata.len() == 1 {
-            // Most RRsets (every NSEC, most RRSIG sets): nothing to order.
-            return Rrset {
-                owner,
-                rtype,
-                ttl,
-                wire: vec![canonical_wire(&rdata[0])],
-                rdata,
-            };
-        }
-        let mut pairs: Vec<(Box<[u8]>, Rdata)> =
-            rdata.into_iter().map(|d| (canonical_wire(&d), d)).collect();
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        pairs.dedup_by(|a, b| a.0 == b.0);
-        let (wire, rdata) = pairs.into_iter().unzip();
-        Rrset {
-            owner,
-            rtype,
-            ttl,
-            rdata,
-            wire,
-        }
-    }
-}
 
 /// What an owner name is to the zone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,19 +95,10 @@ pub enum Dnssec {
     Keep,
 }
 
-pub fn canonical_wire(data: &Rdata) -> Box<[u8]> {
-    let mut v = Vec::new();
-    // Writing into a Vec cannot fail.
-    let _ = data.compose_canonical_rdata(&mut v);
-    v.into_boxed_slice()
-}
-
 /// The SOA RRset of `apex` with `serial`.
 pub fn soa_with_serial(apex: &Node, serial: u32) -> Option<Rrset> {
     let set = apex.get(Rtype::SOA)?;
-    let Rdata::Soa(soa) = &set.rdata[0] else {
-        return None;
-    };
+    let soa = set.soa()?;
     let soa = domain::rdata::Soa::new(
         soa.mname().clone(),
         soa.rname().clone(),
@@ -221,19 +173,16 @@ impl Zone {
     /// SOA MINIMUM and SOA TTL, for RFC 9077 denial TTLs.
     pub fn soa_ttls(&self) -> (u32, u32) {
         let soa = self.apex_node().get(Rtype::SOA);
-        soa.and_then(|s| match &s.rdata[0] {
-            Rdata::Soa(soa) => Some((s.ttl, soa.minimum().as_secs())),
-            _ => None,
-        })
-        .unwrap_or_default()
+        soa.and_then(|s| Some((s.ttl, s.soa()?.minimum().as_secs())))
+            .unwrap_or_default()
     }
 
     /// The SOA serial.
     pub fn serial(&self) -> u32 {
-        match self.apex_node().get(Rtype::SOA).map(|s| &s.rdata[0]) {
-            Some(Rdata::Soa(soa)) => soa.serial().into_int(),
-            _ => 0,
-        }
+        self.apex_node()
+            .get(Rtype::SOA)
+            .and_then(Rrset::soa)
+            .map_or(0, |soa| soa.serial().into_int())
     }
 
     /// The apex SOA RRset with `serial`.
@@ -312,7 +261,7 @@ mod tests {
         let a = zone
             .nodes
             .iter()
-            .find_map(|n| n.get(Rtype::A).filter(|s| s.rdata.len() == 3))
+            .find_map(|n| n.get(Rtype::A).filter(|s| s.len() == 3))
             .unwrap();
         assert_eq!(a.ttl, 100);
         assert_eq!(zone.warnings.len(), 1, "{:?}", zone.warnings);

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use bytes::Bytes;
 use domain::base::iana::{Class, Rtype};
 use domain::base::name::FlattenInto;
-use domain::base::rdata::ParseRecordData;
+use domain::base::rdata::{ComposeRecordData as _, ParseRecordData};
 use domain::base::{Name, Record};
 use domain::rdata::ZoneRecordData;
 use domain::zonefile::inplace::{Entry, Zonefile};
@@ -66,11 +66,34 @@ impl Source {
     }
 }
 
-/// A record with the index of its source position.
+/// A record as read, with the index of its source position. Owner and
+/// RDATA are in wire form, names as written, and are slices of one buffer
+/// per piece of the file: no typed data is held for millions of records.
 #[derive(Clone, Debug)]
 pub struct SourceRecord {
-    pub record: StoredRecord,
+    pub owner: StoredName,
+    pub rtype: Rtype,
+    pub ttl: u32,
+    pub data: Bytes,
     pub src: u32,
+}
+
+impl SourceRecord {
+    /// The RDATA as typed data.
+    pub fn rdata(&self) -> Option<Rdata> {
+        super::rrset::parse(self.rtype, self.data.clone())
+    }
+
+    /// The record as `domain` types it.
+    pub fn to_record(&self) -> Option<StoredRecord> {
+        let ttl = domain::base::Ttl::from_secs(self.ttl);
+        Some(Record::new(
+            self.owner.clone(),
+            Class::IN,
+            ttl,
+            self.rdata()?,
+        ))
+    }
 }
 
 /// Reads the zone file at `path` with `origin` as the initial `$ORIGIN`.
@@ -412,7 +435,9 @@ impl Normalizer {
 }
 
 /// Parses one piece of normalised text whose first record is record
-/// number `first` of the zone.
+/// number `first` of the zone. Owners and RDATA go into one buffer for the
+/// piece, in wire form; the text and `domain`'s typed records are dropped
+/// as soon as the piece is parsed.
 fn parse_piece(
     text: &[u8],
     origin: &str,
@@ -426,9 +451,13 @@ fn parse_piece(
     zf.extend_from_slice(text);
     zf.set_default_class(Class::IN);
     zf.set_origin(Name::root_bytes());
-    let mut records = Vec::with_capacity(PARSE_CHUNK);
+    let mut arena: Vec<u8> = Vec::with_capacity(text.len() / 2);
+    // Per record: owner start and end, type, TTL, RDATA end (the RDATA
+    // starts where the owner ends).
+    let mut spans: Vec<(u32, u32, Rtype, u32, u32)> = Vec::with_capacity(PARSE_CHUNK);
+    let mut owner: (u32, u32) = (0, 0);
     loop {
-        let idx = first + records.len();
+        let idx = first + spans.len();
         match zf.next_entry() {
             Ok(None) => break,
             Ok(Some(Entry::Record(rec))) => {
@@ -436,10 +465,25 @@ fn parse_piece(
                     .try_flatten_into()
                     .map_err(|_| source.error(idx, "name too long"))?;
                 let rec = typed(rec).map_err(|e| source.error(idx, e))?;
-                records.push(SourceRecord {
-                    record: rec,
-                    src: idx as u32,
-                });
+                let name = rec.owner().as_slice();
+                if arena[owner.0 as usize..owner.1 as usize] != *name {
+                    owner.0 = arena.len() as u32;
+                    arena.extend_from_slice(name);
+                    owner.1 = arena.len() as u32;
+                }
+                let data_start = arena.len();
+                let _ = rec.data().compose_rdata(&mut arena);
+                if arena.len() - data_start > u16::MAX as usize {
+                    return Err(source.error(idx, "record data longer than 65535 octets"));
+                }
+                // RDATA follows its owner or an earlier record's RDATA.
+                spans.push((
+                    owner.0,
+                    owner.1,
+                    rec.rtype(),
+                    rec.ttl().as_secs(),
+                    arena.len() as u32,
+                ));
             }
             Ok(Some(Entry::Include { .. })) => {
                 return Err(source.error(idx, "unexpected $INCLUDE"));
@@ -456,6 +500,31 @@ fn parse_piece(
                 return Err(source.error(idx, reason));
             }
         }
+    }
+    drop(zf);
+    let arena = Bytes::from(arena);
+    let mut records = Vec::with_capacity(spans.len());
+    let mut name: Option<((u32, u32), StoredName)> = None;
+    let mut data_start = 0u32;
+    for (i, (os, oe, rtype, ttl, de)) in spans.into_iter().enumerate() {
+        let owner = match &name {
+            Some((span, n)) if *span == (os, oe) => n.clone(),
+            _ => {
+                let n = Name::from_octets(arena.slice(os as usize..oe as usize))
+                    .map_err(|_| source.error(first + i, "bad owner name"))?;
+                name = Some(((os, oe), n.clone()));
+                n
+            }
+        };
+        let start = data_start.max(oe);
+        records.push(SourceRecord {
+            owner,
+            rtype,
+            ttl,
+            data: arena.slice(start as usize..de as usize),
+            src: (first + i) as u32,
+        });
+        data_start = de;
     }
     Ok(records)
 }

@@ -14,6 +14,7 @@ use domain::base::rdata::{ComposeRecordData, RecordData};
 use domain::base::zonefile_fmt::{DisplayKind, ZonefileFmt};
 
 use base64::Engine as _;
+use bytes::Bytes;
 
 use super::rdata_ext::type_name;
 use super::{Rdata, StoredName};
@@ -51,35 +52,6 @@ pub fn write_name(out: &mut String, name: &StoredName) {
     }
 }
 
-/// Types whose RDATA holds domain names that `domain` would print.
-fn has_names(t: Rtype) -> bool {
-    matches!(
-        t,
-        Rtype::NS
-            | Rtype::MD
-            | Rtype::MF
-            | Rtype::CNAME
-            | Rtype::SOA
-            | Rtype::MB
-            | Rtype::MG
-            | Rtype::MR
-            | Rtype::PTR
-            | Rtype::MINFO
-            | Rtype::MX
-            | Rtype::RP
-            | Rtype::SRV
-            | Rtype::NAPTR
-            | Rtype::DNAME
-            | Rtype::RRSIG
-            | Rtype::SVCB
-            | Rtype::HTTPS
-            | Rtype::KX
-            | Rtype::AFSDB
-            | Rtype::RT
-            | Rtype::PX
-    )
-}
-
 /// `name` as absolute master-file text (escaped, with the final dot).
 pub fn name_text(name: &StoredName) -> String {
     let mut s = String::with_capacity(name.len() + 8);
@@ -115,16 +87,90 @@ pub fn rrsig_line_at(out: &mut String, owner: &str, ttl: u32, r: &crate::sign::S
     out.push('\n');
 }
 
-/// Appends one record line to `out`.
-pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, data: &Rdata) {
-    record_line_at(out, &name_text(owner), ttl, data);
+/// Appends one record line to `out`: RDATA `wire` of type `rtype`.
+pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, rtype: Rtype, wire: &Bytes) {
+    record_line_at(out, &name_text(owner), ttl, rtype, wire);
 }
 
 /// [`record_line`] with the owner already written as text (an owner's
 /// records are written one after the other).
-pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, data: &Rdata) {
+pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wire: &Bytes) {
+    let start = out.len();
+    out.push_str(owner);
+    let _ = write!(out, " {ttl} IN {rtype} ");
+    // The commonest RDATA is written straight from the wire: a plain host
+    // name, an address, a DS.
+    let direct = match rtype {
+        Rtype::NS | Rtype::CNAME | Rtype::PTR => plain_name(out, wire),
+        Rtype::A if wire.len() == 4 => {
+            let _ = write!(
+                out,
+                "{}",
+                std::net::Ipv4Addr::new(wire[0], wire[1], wire[2], wire[3])
+            );
+            true
+        }
+        Rtype::AAAA => match <[u8; 16]>::try_from(&wire[..]) {
+            Ok(a) => {
+                let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
+                true
+            }
+            Err(_) => false,
+        },
+        Rtype::DS if wire.len() > 4 => {
+            let tag = u16::from_be_bytes([wire[0], wire[1]]);
+            let _ = write!(out, "{tag} {} {} ", wire[2], wire[3]);
+            for b in &wire[4..] {
+                let _ = write!(out, "{b:02X}");
+            }
+            true
+        }
+        _ => false,
+    };
+    if !direct {
+        out.truncate(start);
+        match super::rrset::parse(rtype, wire.clone()) {
+            Some(data) => typed_line(out, owner, ttl, &data),
+            None => return,
+        }
+    }
+    out.push('\n');
+}
+
+/// Writes the name that is all of `wire`, when it is plain (see
+/// [`is_plain`]); false leaves `out` as it was.
+fn plain_name(out: &mut String, wire: &[u8]) -> bool {
+    let mut at = 0;
+    let start = out.len();
+    while let Some(&len) = wire.get(at) {
+        let len = len as usize;
+        let Some(label) = wire.get(at + 1..at + 1 + len) else {
+            break;
+        };
+        if len == 0 {
+            if at == 0 {
+                out.push('.');
+            }
+            return at + 1 == wire.len();
+        }
+        if !label.iter().all(|&c| plain_octet(c)) {
+            break;
+        }
+        // Plain octets are ASCII.
+        out.extend(label.iter().map(|&c| c as char));
+        out.push('.');
+        at += 1 + len;
+    }
+    out.truncate(start);
+    false
+}
+
+/// The line of typed record data, without the final newline.
+fn typed_line(out: &mut String, owner: &str, ttl: u32, data: &Rdata) {
     if let Rdata::Rrsig(r) = data {
-        return rrsig_line_at(out, owner, ttl, r);
+        rrsig_line_at(out, owner, ttl, r);
+        out.pop();
+        return;
     }
     out.push_str(owner);
     let rtype = data.rtype();
@@ -136,7 +182,6 @@ pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, data: &Rdata) {
             Some(t) => out.push_str(&t),
             None => out.push_str(&generic_text(u.data().as_ref())),
         }
-        out.push('\n');
         return;
     }
     let _ = write!(out, " {ttl} IN {rtype} ");
@@ -158,12 +203,9 @@ pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, data: &Rdata) {
             out.push_str(&crate::denial::nsec3::base32hex(n.next_owner().as_slice()));
             types(out, n.types());
         }
-        // The commonest RDATA is a plain host name: written directly, not
-        // composed, scanned and formatted label by label as below.
-        Rdata::Ns(ns) if is_plain(ns.nsdname()) => write_name(out, ns.nsdname()),
-        Rdata::Cname(c) if is_plain(c.cname()) => write_name(out, c.cname()),
-        Rdata::Ptr(p) if is_plain(p.ptrdname()) => write_name(out, p.ptrdname()),
-        _ if has_names(rtype) && wire_has_special(data) => out.push_str(&generic_text(&wire(data))),
+        _ if super::rrset::has_names(rtype) && wire_has_special(data) => {
+            out.push_str(&generic_text(&wire(data)))
+        }
         _ => {
             let start = out.len();
             let _ = write!(out, "{}", data.display_zonefile(DisplayKind::Simple));
@@ -175,7 +217,6 @@ pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, data: &Rdata) {
             }
         }
     }
-    out.push('\n');
 }
 
 fn types(out: &mut String, bitmap: &domain::rdata::dnssec::RtypeBitmap<bytes::Bytes>) {
@@ -194,14 +235,10 @@ fn hex_or_dash(out: &mut String, data: &[u8]) {
     }
 }
 
-/// A name of letters, digits, `-`, `_` and `*` only, which every writer
-/// prints the same way.
-fn is_plain(name: &StoredName) -> bool {
-    name.iter_labels().all(|l| {
-        l.as_slice()
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'*'))
-    })
+/// Octets of a plain name: letters, digits, `-`, `_` and `*`, which every
+/// writer prints the same way.
+fn plain_octet(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'*')
 }
 
 fn wire(data: &Rdata) -> Vec<u8> {
@@ -232,4 +269,31 @@ pub fn generic_text(wire: &[u8]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::str::FromStr;
+
+    /// The lines written straight from the wire are the lines the typed
+    /// data gives.
+    #[test]
+    fn direct_lines_equal_typed_lines() {
+        let text = "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns.Example.\n@ NS x\\.y\nns A 192.0.2.9\n\
+                    ns AAAA 2001:db8::1\nns AAAA ::ffff:192.0.2.1\nd DS 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118\n\
+                    c CNAME ns\np PTR *.ns\n";
+        let apex = StoredName::from_str("example.").unwrap();
+        let (recs, _) = super::super::reader::read_str(text, Path::new("t"), &apex).unwrap();
+        for r in &recs {
+            let mut direct = String::new();
+            record_line(&mut direct, &r.owner, r.ttl, r.rtype, &r.data);
+            let mut typed = String::new();
+            typed_line(&mut typed, &name_text(&r.owner), r.ttl, &r.rdata().unwrap());
+            typed.push('\n');
+            assert_eq!(direct, typed);
+        }
+        assert_eq!(recs.len(), 9);
+    }
 }
