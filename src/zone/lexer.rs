@@ -6,14 +6,17 @@
 //! the number of the physical line where it starts, which is the line an
 //! error about that record names.
 
-/// One token, verbatim (escapes and quotes kept).
+use std::borrow::Cow;
+
+/// One token, verbatim (escapes and quotes kept), borrowed from the input
+/// unless it had to be put together (`$GENERATE`, `key="value"`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
-    pub text: Vec<u8>,
+pub struct Token<'a> {
+    pub text: Cow<'a, [u8]>,
     pub quoted: bool,
 }
 
-impl Token {
+impl Token<'_> {
     pub fn as_str_lossy(&self) -> String {
         String::from_utf8_lossy(&self.text).into_owned()
     }
@@ -26,12 +29,12 @@ impl Token {
 
 /// A logical line: a record or a directive.
 #[derive(Clone, Debug)]
-pub struct Line {
+pub struct Line<'a> {
     /// 1-based physical line where the logical line starts.
     pub line: usize,
     /// The line starts with white space: the owner is the previous one.
     pub blank_owner: bool,
-    pub tokens: Vec<Token>,
+    pub tokens: Vec<Token<'a>>,
 }
 
 /// A lexical error at a physical line.
@@ -45,6 +48,9 @@ pub struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
     line: usize,
+    /// `src` is the whole rest of the input; otherwise it is a piece that
+    /// ends in a newline and more may follow.
+    last: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -53,7 +59,27 @@ impl<'a> Lexer<'a> {
             src,
             pos: 0,
             line: 1,
+            last: true,
         }
+    }
+
+    /// Lexes a piece of a file that starts at physical line `line`; `last`
+    /// unless more follows. A piece that is not the last must end in a
+    /// newline: a logical line can then be cut only inside parentheses,
+    /// and [`Lexer::next_line`] stops before such a line (see
+    /// [`Lexer::consumed`]).
+    pub fn piece(src: &'a [u8], line: usize, last: bool) -> Self {
+        Lexer {
+            src,
+            pos: 0,
+            line,
+            last,
+        }
+    }
+
+    /// How much of the piece has been lexed, and the physical line there.
+    pub fn consumed(&self) -> (usize, usize) {
+        (self.pos, self.line)
     }
 
     fn err(&self, line: usize, reason: impl Into<String>) -> LexError {
@@ -64,7 +90,8 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next non-empty logical line, or `None` at the end of the input.
-    pub fn next_line(&mut self) -> Result<Option<Line>, LexError> {
+    pub fn next_line(&mut self) -> Result<Option<Line<'a>>, LexError> {
+        let entry = (self.pos, self.line);
         let mut tokens = Vec::new();
         let mut depth = 0usize;
         let mut paren_line = 0;
@@ -115,6 +142,11 @@ impl<'a> Lexer<'a> {
                 _ => tokens.push(self.word()?),
             }
         }
+        if depth > 0 && !self.last {
+            // Cut inside parentheses: the rest comes with the next piece.
+            (self.pos, self.line) = entry;
+            return Ok(None);
+        }
         if depth > 0 {
             return Err(self.err(
                 paren_line,
@@ -160,7 +192,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn word(&mut self) -> Result<Token, LexError> {
+    fn word(&mut self) -> Result<Token<'a>, LexError> {
         let start = self.pos;
         while self.pos < self.src.len() {
             let c = self.src[self.pos];
@@ -171,7 +203,7 @@ impl<'a> Lexer<'a> {
                     let mut text = self.src[start..self.pos - quoted.text.len()].to_vec();
                     text.extend_from_slice(&quoted.text);
                     return Ok(Token {
-                        text,
+                        text: Cow::Owned(text),
                         quoted: false,
                     });
                 }
@@ -187,12 +219,12 @@ impl<'a> Lexer<'a> {
             }
         }
         Ok(Token {
-            text: self.src[start..self.pos].to_vec(),
+            text: Cow::Borrowed(&self.src[start..self.pos]),
             quoted: false,
         })
     }
 
-    fn quoted(&mut self) -> Result<Token, LexError> {
+    fn quoted(&mut self) -> Result<Token<'a>, LexError> {
         let start = self.pos;
         self.pos += 1;
         loop {
@@ -209,7 +241,7 @@ impl<'a> Lexer<'a> {
             }
         }
         Ok(Token {
-            text: self.src[start..self.pos].to_vec(),
+            text: Cow::Borrowed(&self.src[start..self.pos]),
             quoted: true,
         })
     }

@@ -4,6 +4,7 @@
 
 mod build;
 pub mod canon;
+mod fast;
 pub mod generate;
 pub mod lexer;
 pub mod rdata_ext;

@@ -114,8 +114,17 @@ pub fn encode(
     rdata: &[Token],
     origin: &str,
 ) -> Option<Result<(u16, Vec<u8>), String>> {
-    let mnemonic = rtype.as_str_lossy().to_ascii_uppercase();
-    let (code, spec) = spec(&mnemonic)?;
+    // No mnemonic here is longer than eight letters: most records are of a
+    // type `domain` knows, and are passed on without an allocation.
+    let mut upper = [0u8; 8];
+    let text = rtype.text.get(..upper.len().min(rtype.text.len()))?;
+    if text.len() != rtype.text.len() {
+        return None;
+    }
+    upper[..text.len()].copy_from_slice(text);
+    upper.make_ascii_uppercase();
+    let mnemonic = std::str::from_utf8(&upper[..text.len()]).ok()?;
+    let (code, spec) = spec(mnemonic)?;
     if rdata.first().is_some_and(|t| t.is("\\#")) {
         return None;
     }
@@ -803,13 +812,14 @@ fn precision(m: f64) -> Result<u8, String> {
 mod tests {
     use super::*;
 
-    fn toks(s: &str) -> Vec<Token> {
+    fn toks(s: &str) -> Vec<Token<'_>> {
         let mut lx = super::super::lexer::Lexer::new(s.as_bytes());
         lx.next_line().unwrap().unwrap().tokens
     }
 
     fn enc(ty: &str, data: &str) -> Vec<u8> {
-        let t = toks(&format!("{ty} {data}"));
+        let line = format!("{ty} {data}");
+        let t = toks(&line);
         encode(&t[0], &t[1..], "example.").unwrap().unwrap().1
     }
 
