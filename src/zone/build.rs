@@ -47,7 +47,7 @@ pub(super) fn nodes(
     // The first out-of-zone record in file order is the one reported.
     if let Some(r) = pieces
         .par_iter()
-        .find_map_first(|p| p.iter().find(|r| !r.owner.ends_with(apex)))
+        .find_map_first(|p| p.iter().find(|r| !canon::is_at_or_below(&r.owner, apex)))
     {
         let owner = &r.owner;
         return Err(source.error(
@@ -101,7 +101,7 @@ fn runs_of(
 ) -> (Vec<Run>, usize) {
     let before = piece.len();
     if dnssec == Dnssec::Strip {
-        piece.retain(|r| !is_generated(r.rtype, r.owner == *apex));
+        piece.retain(|r| !is_generated(r.rtype, canon::same(&r.owner, apex)));
     }
     let stripped = before - piece.len();
     // Run lengths first, so that every run is allocated at its size.

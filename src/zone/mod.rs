@@ -223,15 +223,16 @@ impl Zone {
     pub(crate) fn classify(&mut self) {
         let mut cut: Option<StoredName> = None;
         for node in &mut self.nodes {
+            // Below the cut: at or below it, and longer.
             if let Some(c) = &cut
-                && node.owner.ends_with(c)
-                && node.owner != *c
+                && node.owner.len() > c.len()
+                && canon::is_at_or_below(&node.owner, c)
             {
                 node.kind = NodeKind::Occluded;
                 continue;
             }
             cut = None;
-            node.kind = if node.owner == self.apex {
+            node.kind = if canon::same(&node.owner, &self.apex) {
                 NodeKind::Apex
             } else if node.has(Rtype::NS) {
                 cut = Some(node.owner.clone());
