@@ -19,6 +19,35 @@ pub fn write_atomic_with(
     private: bool,
     write: impl FnOnce(&mut (dyn std::io::Write + Send)) -> std::io::Result<()>,
 ) -> Result<()> {
+    prepare(path, private, write)?.commit()
+}
+
+/// A file written in full beside its target and synced, not yet in place:
+/// [`Pending::commit`] renames it over the target, and dropping it instead
+/// removes it, leaving the target as it was.
+pub struct Pending {
+    tmp: tempfile::NamedTempFile,
+    path: std::path::PathBuf,
+}
+
+impl Pending {
+    pub fn commit(self) -> Result<()> {
+        let path = self.path;
+        self.tmp
+            .persist(&path)
+            .map_err(|e| Error::io(&path, e.error))?;
+        Ok(())
+    }
+}
+
+/// The first half of [`write_atomic_with`]: the data is written and synced,
+/// and can be checked (or the memory it came from freed) before it is put
+/// in place.
+pub fn prepare(
+    path: &Path,
+    private: bool,
+    write: impl FnOnce(&mut (dyn std::io::Write + Send)) -> std::io::Result<()>,
+) -> Result<Pending> {
     let dir = dir_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(&temp_prefix(path))
@@ -34,8 +63,10 @@ pub fn write_atomic_with(
         .map_err(|e| Error::io(path, e))?;
     drop(w);
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    Ok(Pending {
+        tmp,
+        path: path.to_path_buf(),
+    })
 }
 
 fn dir_of(path: &Path) -> &Path {

@@ -163,8 +163,8 @@ fn sign_and_write(
         (a, b) => a.or(b),
     };
     let trusted = last.as_ref().is_some_and(|l| l.trusted);
-    let (prev_bytes, index) = match last {
-        Some(l) => (Some(l.bytes), l.previous),
+    let (prev_sha, index) = match last {
+        Some(l) => (Some(l.sha), l.previous),
         None => (None, Previous::default()),
     };
     let reuse = Reuse {
@@ -180,11 +180,17 @@ fn sign_and_write(
     };
     zone.set_serial(first);
     let mut signed = sign::sign_zone_reusing(zone, &uses, &extra, &options, Some(&reuse))?;
+    // Large, and done with: freed beside the rest of the run.
+    std::thread::spawn(move || drop(index));
     phases.mark("signed");
-    let mut text = signed.to_text();
+    // In pieces, never joined: one more copy of a large zone's text costs
+    // more than comparing, hashing and writing it piece by piece.
+    let mut text = signed.text_chunks();
     phases.mark("text");
     let mut serial = first;
-    let unchanged = prev_bytes.as_deref() == Some(text.as_bytes());
+    // The same SHA-256 as the last output: the same octets.
+    let mut sha = text_sha256(&text);
+    let unchanged = prev_sha == Some(sha);
     if !unchanged {
         serial = serial_for(policy, input_serial, published, now, &entry.file)?;
         if serial != first {
@@ -193,14 +199,25 @@ fn sign_and_write(
                 .ok_or_else(|| Error::Sign(format!("{name}: no SOA")))?;
             let old_apex = signed.apex_text().len();
             signed.replace_soa(soa, &uses, &timing)?;
-            text.replace_range(..old_apex, &signed.apex_text());
+            // The apex is the start of the first piece.
+            if let Some(head) = text.first_mut() {
+                head.replace_range(..old_apex, &signed.apex_text());
+            }
+            sha = text_sha256(&text);
         }
     }
     check_expiry(&signed, policy, now)?;
-    let sha = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
     let cache = sign::cache_bytes(&signed, sha.as_ref(), serial);
     let quiet_at = quiet_until(&signed, policy, outcome.next_change);
     let (signatures, reused) = (signed.signature_count(), signed.reused_count());
+    // Written beside the output before the check, so that the text is freed
+    // while the zone is verified; put in place only if it verifies.
+    let pending = match unchanged {
+        true => None,
+        false => Some(super::prepare_pieces(&out_path, &text)?),
+    };
+    std::thread::spawn(move || drop(text));
+    phases.mark("text written");
     if !(unchanged && trusted) {
         // The same bytes as the verified last output, every signature kept
         // under the reuse rules: verified already.
@@ -211,10 +228,8 @@ fn sign_and_write(
     // Outputs, then the state.
     let wanted: Vec<&SigningKey> = d.ds_wanted.iter().filter_map(|t| loaded.get(t)).collect();
     let ds_text = wanted_ds_text(&apex, &wanted, policy);
-    if !unchanged {
-        // Compared with the last output already: no need to read it again.
-        super::write_file(&out_path, text.as_bytes())?;
-        phases.mark("written");
+    if let Some(pending) = pending {
+        pending.commit()?;
         report.written.push(out_path.display().to_string());
     }
     // Not reported: the cache is the run's own, not an output.
@@ -470,7 +485,8 @@ fn timing(policy: &Policy, now: u64) -> Timing {
 
 /// The signed zone the last run left.
 struct LastOutput {
-    bytes: Vec<u8>,
+    /// Its SHA-256.
+    sha: [u8; 32],
     /// Its signatures, if it is the file the state says the last run wrote
     /// and verified (empty otherwise), and its serial.
     previous: Previous,
@@ -489,21 +505,23 @@ impl LastOutput {
         state: &ZoneState,
         report: &mut ZoneReport,
     ) -> Option<LastOutput> {
-        let bytes = std::fs::read(path).ok()?;
-        let sha = ring::digest::digest(&ring::digest::SHA256, &bytes);
-        let hex = domain::utils::base16::encode_string(sha.as_ref());
+        // Hashed a block at a time: with the signature cache, a large
+        // output need not be held at all.
+        let sha = file_sha256(path).ok()?;
+        let hex = domain::utils::base16::encode_string(&sha);
         let trusted = state.history.signed_sha256.as_deref() == Some(hex.as_str());
         let cached = std::fs::read(sigs_path)
             .ok()
             .filter(|_| trusted)
-            .and_then(|c| Previous::from_cache(c.into(), sha.as_ref()));
+            .and_then(|c| Previous::from_cache(c.into(), &sha));
         if let Some(previous) = cached {
             return Some(LastOutput {
-                bytes,
+                sha,
                 previous,
                 trusted,
             });
         }
+        let bytes = std::fs::read(path).ok()?;
         let parsed = std::str::from_utf8(&bytes)
             .map_err(|e| e.to_string())
             .and_then(|text| {
@@ -530,11 +548,41 @@ impl LastOutput {
             Previous::serial_only(zone.serial())
         };
         Some(LastOutput {
-            bytes,
+            sha,
             previous,
             trusted,
         })
     }
+}
+
+/// The SHA-256 of the file at `path`, read a block at a time.
+fn file_sha256(path: &Path) -> std::io::Result<[u8; 32]> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => ctx.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    Ok(out)
+}
+
+/// The SHA-256 of text in pieces.
+fn text_sha256(text: &[String]) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for piece in text {
+        ctx.update(piece.as_bytes());
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
 }
 
 /// SPEC §5: no signature may expire before the next expected run.
