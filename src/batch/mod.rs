@@ -222,12 +222,15 @@ pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
 
 /// Text in pieces written beside `path`, to be put in place by
 /// [`crate::atomic::Pending::commit`].
-pub fn prepare_pieces(path: &Path, pieces: &[String]) -> Result<crate::atomic::Pending> {
+/// Each piece is freed once written.
+pub fn prepare_pieces(path: &Path, pieces: Vec<String>) -> Result<crate::atomic::Pending> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     crate::atomic::prepare(path, false, |w| {
-        pieces.iter().try_for_each(|p| w.write_all(p.as_bytes()))
+        pieces
+            .into_iter()
+            .try_for_each(|p| w.write_all(p.as_bytes()))
     })
 }
 

@@ -210,20 +210,28 @@ fn sign_and_write(
     let cache = sign::cache_bytes(&signed, sha.as_ref(), serial);
     let quiet_at = quiet_until(&signed, policy, outcome.next_change);
     let (signatures, reused) = (signed.signature_count(), signed.reused_count());
-    // Written beside the output before the check, so that the text is freed
-    // while the zone is verified; put in place only if it verifies.
-    let pending = match unchanged {
-        true => None,
-        false => Some(super::prepare_pieces(&out_path, &text)?),
-    };
-    std::thread::spawn(move || drop(text));
-    phases.mark("text written");
-    if !(unchanged && trusted) {
+    // The text is written beside the output (each piece freed once
+    // written) while the zone is verified, and put in place only if it
+    // verifies; a file left unfinished is removed.
+    let (pending, checked) = std::thread::scope(|s| {
+        let writer = s.spawn(|| match unchanged {
+            true => Ok(None),
+            false => super::prepare_pieces(&out_path, text).map(Some),
+        });
         // The same bytes as the verified last output, every signature kept
         // under the reuse rules: verified already.
-        verify(signed, &apex, &d, &loaded, policy, now)?;
-        phases.mark("verified");
-    }
+        let checked = match unchanged && trusted {
+            true => Ok(()),
+            false => verify(signed, &apex, &d, &loaded, policy, now),
+        };
+        let pending = writer
+            .join()
+            .unwrap_or_else(|_| Err(Error::Sign(format!("{name}: the writer thread failed"))));
+        (pending, checked)
+    });
+    checked?;
+    let pending = pending?;
+    phases.mark("verified and written");
 
     // Outputs, then the state.
     let wanted: Vec<&SigningKey> = d.ds_wanted.iter().filter_map(|t| loaded.get(t)).collect();
