@@ -123,7 +123,31 @@ pub fn verify_zone_trusting(
     now: u64,
     trusted: &(dyn Fn(&Signature) -> bool + Sync),
 ) -> Report {
+    verify(zone, None, ds, now, trusted)
+}
+
+/// [`verify_zone_trusting`] for a zone whose RRSIGs are given per owner
+/// (`sigs[i]` are those of `zone.nodes[i]`) rather than held as RRSIG
+/// RRsets: a zone just signed, from [`crate::sign::SignedZone::into_parts`].
+pub fn verify_signed_trusting(
+    zone: &Zone,
+    sigs: &[Vec<Signature>],
+    ds: Option<&[Ds<Bytes>]>,
+    now: u64,
+    trusted: &(dyn Fn(&Signature) -> bool + Sync),
+) -> Report {
+    verify(zone, Some(sigs), ds, now, trusted)
+}
+
+fn verify(
+    zone: &Zone,
+    given: Option<&[Vec<Signature>]>,
+    ds: Option<&[Ds<Bytes>]>,
+    now: u64,
+    trusted: &(dyn Fn(&Signature) -> bool + Sync),
+) -> Report {
     let mut report = Report::default();
+    let mut phases = crate::phases::Phases::start();
     let apex = &zone.apex;
     let keys: Vec<Key> = match zone.apex_node().get(Rtype::DNSKEY) {
         Some(set) => set
@@ -157,9 +181,18 @@ pub fn verify_zone_trusting(
     let results: Vec<NodeResult<'_>> = zone
         .nodes
         .par_iter()
-        .map(|node| {
+        .enumerate()
+        .map(|(i, node)| {
             bar.inc(1);
-            check_node(&ctx, node)
+            let parsed: Vec<Signature>;
+            let sigs = match given.and_then(|g| g.get(i)) {
+                Some(sigs) => &sigs[..],
+                None => {
+                    parsed = rrsigs(node).collect();
+                    &parsed[..]
+                }
+            };
+            check_node(&ctx, node, sigs)
         })
         .collect();
     drop(bar);
@@ -175,9 +208,12 @@ pub fn verify_zone_trusting(
             }
         }
     }
+    phases.mark("verify: signatures");
     check_keyset(zone, &keys, &dnskey_signers, ds, &mut report);
     check_order(zone, &mut report);
+    phases.mark("verify: order");
     check_denial(zone, &mut report);
+    phases.mark("verify: denial");
     report
 }
 
@@ -185,19 +221,16 @@ pub fn verify_zone_trusting(
 /// always is, a signer's zone verified in memory must be too, or its
 /// denial chain would be judged on the signer's own order.
 fn check_order(zone: &Zone, report: &mut Report) {
-    let (mut prev, mut this) = (Vec::new(), Vec::new());
-    for (i, node) in zone.nodes.iter().enumerate() {
-        this.clear();
-        crate::zone::canon::push_key(&node.owner, &mut this);
-        if i > 0 && this <= prev {
-            report.error(format!(
-                "{}: owner out of canonical order (after {})",
-                node.owner,
-                zone.nodes[i - 1].owner
-            ));
-            return;
-        }
-        std::mem::swap(&mut prev, &mut this);
+    let first_wrong = zone.nodes.par_windows(2).position_first(|pair| {
+        let key = crate::zone::canon::key;
+        key(&pair[1].owner) <= key(&pair[0].owner)
+    });
+    if let Some(i) = first_wrong {
+        report.error(format!(
+            "{}: owner out of canonical order (after {})",
+            zone.nodes[i + 1].owner,
+            zone.nodes[i].owner
+        ));
     }
 }
 
@@ -224,8 +257,7 @@ struct NodeResult<'a> {
 type SetResult = (Vec<String>, usize, Vec<u16>);
 
 /// Checks every RRset of `node` with the RRSIGs that cover it.
-fn check_node<'a>(ctx: &Ctx<'_>, node: &'a Node) -> NodeResult<'a> {
-    let sigs: Vec<Signature> = rrsigs(node).collect();
+fn check_node<'a>(ctx: &Ctx<'_>, node: &'a Node, sigs: &[Signature]) -> NodeResult<'a> {
     let errors = sigs
         .iter()
         .filter(|s| !node.has(s.type_covered()))
@@ -466,37 +498,46 @@ fn check_nsec(zone: &Zone, report: &mut Report) {
     {
         report.error(format!("{}: NSEC at an occluded name", n.owner));
     }
-    for (i, node) in chain.iter().enumerate() {
-        let next = &chain[(i + 1) % chain.len()].owner;
-        let Some(set) = node.get(Rtype::NSEC) else {
-            report.error(format!("{}: no NSEC", node.owner));
-            continue;
-        };
-        if set.len() != 1 {
-            report.error(format!("{}: {} NSEC records", node.owner, set.len()));
-        }
-        let Some(Rdata::Nsec(nsec)) = set.first() else {
-            continue;
-        };
-        if nsec.next_name() != next {
-            report.error(format!(
-                "{} NSEC: next name is {}, expected {}",
-                node.owner,
-                nsec.next_name(),
-                next
-            ));
-        }
-        let want = bitmap_types(node, Some(Rtype::NSEC));
-        let got: Vec<Rtype> = nsec.types().iter().collect();
-        if got != want {
-            report.error(format!(
-                "{} NSEC: type bitmap {} differs from the types present {}",
-                node.owner,
-                list(&got),
-                list(&want)
-            ));
-        }
+    // Node by node in parallel, errors kept in chain order.
+    let errors: Vec<Vec<String>> = (0..chain.len())
+        .into_par_iter()
+        .map(|i| nsec_errors(chain[i], &chain[(i + 1) % chain.len()].owner))
+        .collect();
+    report.errors.extend(errors.into_iter().flatten());
+}
+
+/// What is wrong with the NSEC of `node`, whose successor is `next`.
+fn nsec_errors(node: &Node, next: &StoredName) -> Vec<String> {
+    let mut errors = Vec::new();
+    let Some(set) = node.get(Rtype::NSEC) else {
+        errors.push(format!("{}: no NSEC", node.owner));
+        return errors;
+    };
+    if set.len() != 1 {
+        errors.push(format!("{}: {} NSEC records", node.owner, set.len()));
     }
+    let Some(Rdata::Nsec(nsec)) = set.first() else {
+        return errors;
+    };
+    if !crate::zone::canon::same(nsec.next_name(), next) {
+        errors.push(format!(
+            "{} NSEC: next name is {}, expected {}",
+            node.owner,
+            nsec.next_name(),
+            next
+        ));
+    }
+    let want = bitmap_types(node, Some(Rtype::NSEC));
+    if !nsec.types().iter().eq(want.iter().copied()) {
+        let got: Vec<Rtype> = nsec.types().iter().collect();
+        errors.push(format!(
+            "{} NSEC: type bitmap {} differs from the types present {}",
+            node.owner,
+            list(&got),
+            list(&want)
+        ));
+    }
+    errors
 }
 
 fn list(types: &[Rtype]) -> String {
@@ -687,5 +728,30 @@ mod tests {
         assert!(verify_zone_trusting(&swapped, None, 1_500, &trust_ns).is_ok());
         let trust_all = |_: &Signature| true;
         assert!(!verify_zone_trusting(&swapped, None, 2_001, &trust_all).is_ok());
+    }
+
+    /// A zone just signed is judged the same with its signatures given per
+    /// owner as written into RRSIG RRsets, and a bad one is caught.
+    #[test]
+    fn signatures_given_per_owner_are_checked_alike() {
+        let (zone, sigs) = signed_example().into_parts();
+        let none = |_: &Signature| false;
+        let report = verify_signed_trusting(&zone, &sigs, None, 1_500, &none);
+        assert!(report.is_ok(), "{report}");
+        let as_rrsets = verify_zone(&signed_example().into_zone(), None, 1_500);
+        assert_eq!(report.rrsigs_verified, as_rrsets.rrsigs_verified);
+        assert_eq!(report.rrsets_checked, as_rrsets.rrsets_checked);
+
+        // Move the last owner's signatures to the owner before it.
+        let mut moved = sigs.clone();
+        let last = moved.len() - 1;
+        let taken = std::mem::take(&mut moved[last]);
+        moved[last - 1] = taken;
+        let report = verify_signed_trusting(&zone, &moved, None, 1_500, &none);
+        assert!(!report.is_ok());
+        assert!(
+            report.errors.iter().any(|e| e.contains("no RRSIG")),
+            "{report}"
+        );
     }
 }

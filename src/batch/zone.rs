@@ -644,8 +644,11 @@ fn verify(
     now: u64,
 ) -> Result<()> {
     // Kept signatures were verified when the last output was written.
+    let mut phases = crate::phases::Phases::start();
     let kept = signed.reused_signatures();
-    let zone = signed.into_zone();
+    phases.mark("verify: kept signatures");
+    let (zone, sigs) = signed.into_parts();
+    phases.mark("verify: zone");
     let ds: Vec<_> = d
         .cds
         .iter()
@@ -654,9 +657,9 @@ fn verify(
         .collect();
     let trusted = |s: &sign::Signature| kept.contains(s.signature());
     let ds = (!ds.is_empty()).then_some(&ds[..]);
-    let report = crate::verify::verify_zone_trusting(&zone, ds, now, &trusted);
+    let report = crate::verify::verify_signed_trusting(&zone, &sigs, ds, now, &trusted);
     // Freeing a large zone takes a while: let it happen beside the rest.
-    std::thread::spawn(move || drop(zone));
+    std::thread::spawn(move || drop((zone, sigs)));
     if report.is_ok() {
         return Ok(());
     }

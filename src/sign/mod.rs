@@ -142,6 +142,24 @@ impl SignedZone {
         zone
     }
 
+    /// The zone and, per owner, its signatures: what [`SignedZone::into_zone`]
+    /// gives the verifier, without writing the RRSIGs as RDATA for it to
+    /// parse back. Owners are classified afresh here too.
+    pub fn into_parts(self) -> (Zone, Vec<Vec<Signature>>) {
+        let (nodes, sigs): (Vec<Node>, Vec<Vec<Signature>>) = self
+            .nodes
+            .into_par_iter()
+            .map(|sn| (sn.node, sn.rrsigs.into_iter().map(|r| r.sig).collect()))
+            .unzip();
+        let mut zone = Zone {
+            apex: self.apex,
+            nodes,
+            warnings: Vec::new(),
+        };
+        zone.classify();
+        (zone, sigs)
+    }
+
     /// The zone in presentation format, canonical order, one RR per line.
     /// RRsets are kept in type order and RDATA order; the RRSIGs of an
     /// owner go where their type (46) falls, in canonical RDATA order.
