@@ -478,17 +478,32 @@ fn add_apex_records(
 
 /// Merges two lists of nodes, each in canonical order, into one.
 fn merge_canonical(a: Vec<Node>, b: Vec<Node>) -> Vec<Node> {
-    use crate::zone::canon::key;
+    use crate::zone::canon::push_key;
     let mut out = Vec::with_capacity(a.len() + b.len());
-    let mut b = b.into_iter().map(|m| (key(&m.owner), m)).peekable();
+    // Two key buffers, reused: a key per node allocated was most of this.
+    let (mut ka, mut kb) = (Vec::new(), Vec::new());
+    let mut b = b.into_iter().peekable();
+    let b_key = |m: &Node, kb: &mut Vec<u8>| {
+        kb.clear();
+        push_key(&m.owner, kb);
+    };
+    if let Some(m) = b.peek() {
+        b_key(m, &mut kb);
+    }
     for n in a {
-        let k = key(&n.owner);
-        while let Some((_, m)) = b.next_if(|(mk, _)| *mk < k) {
-            out.push(m);
+        ka.clear();
+        push_key(&n.owner, &mut ka);
+        while b.peek().is_some() && kb < ka {
+            if let Some(m) = b.next() {
+                out.push(m);
+            }
+            if let Some(m) = b.peek() {
+                b_key(m, &mut kb);
+            }
         }
         out.push(n);
     }
-    out.extend(b.map(|(_, m)| m));
+    out.extend(b);
     out
 }
 

@@ -96,13 +96,20 @@ mod tests {
             "b.a.x.example.",
             "\\255.x.example.",
         ];
+        each_pair(&names, |a, b| {
+            assert_eq!(key(a).cmp(&key(b)), a.canonical_cmp(b), "{a} vs {b}");
+        });
+    }
+
+    /// Calls `check` with every ordered pair of the names.
+    fn each_pair(names: &[&str], check: impl Fn(&StoredName, &StoredName)) {
         let names: Vec<StoredName> = names
             .iter()
             .map(|n| StoredName::from_str(n).unwrap())
             .collect();
         for a in &names {
             for b in &names {
-                assert_eq!(key(a).cmp(&key(b)), a.canonical_cmp(b), "{a} vs {b}");
+                check(a, b);
             }
         }
     }
@@ -121,14 +128,8 @@ mod tests {
             "a\\.example.",
             "example.a.",
         ];
-        let names: Vec<StoredName> = names
-            .iter()
-            .map(|n| StoredName::from_str(n).unwrap())
-            .collect();
-        for a in &names {
-            for b in &names {
-                assert_eq!(is_at_or_below(a, b), a.ends_with(b), "{a} below {b}");
-            }
-        }
+        each_pair(&names, |a, b| {
+            assert_eq!(is_at_or_below(a, b), a.ends_with(b), "{a} below {b}");
+        });
     }
 }

@@ -7,6 +7,7 @@ pub mod canon;
 mod fast;
 pub mod generate;
 pub mod lexer;
+mod parse;
 pub mod rdata_ext;
 pub mod reader;
 pub mod rrset;
