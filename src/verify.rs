@@ -243,9 +243,6 @@ struct Ctx<'a> {
     trusted: &'a (dyn Fn(&Signature) -> bool + Sync),
 }
 
-/// Checks one RRset: signatures only if authoritative, every RRSIG valid,
-/// every DNSKEY algorithm represented (RFC 6840 s5.11). Returns the errors,
-/// the number of RRSIGs verified and the tags of the keys that signed it.
 /// What [`check_node`] finds: errors about the node's RRSIGs, and per
 /// RRset its errors, the signatures verified and the tags of good ones.
 struct NodeResult<'a> {
@@ -284,6 +281,9 @@ fn check_node<'a>(ctx: &Ctx<'_>, node: &'a Node, sigs: &[Signature]) -> NodeResu
     NodeResult { errors, sets }
 }
 
+/// Checks one RRset: signatures only if authoritative, every RRSIG valid,
+/// every DNSKEY algorithm represented (RFC 6840 s5.11). Returns the errors,
+/// the number of RRSIGs verified and the tags of the keys that signed it.
 fn check_rrset(ctx: &Ctx<'_>, node: &Node, set: &Rrset, sigs: &[&Signature]) -> SetResult {
     let mut errors = Vec::new();
     // Named only in errors: formatting it for every RRset cost more than

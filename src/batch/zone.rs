@@ -577,9 +577,7 @@ fn file_sha256(path: &Path) -> std::io::Result<[u8; 32]> {
             Err(e) => return Err(e),
         }
     }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    Ok(out)
+    Ok(sha256_octets(ctx))
 }
 
 /// The SHA-256 of text in pieces.
@@ -588,6 +586,10 @@ fn text_sha256(text: &[String]) -> [u8; 32] {
     for piece in text {
         ctx.update(piece.as_bytes());
     }
+    sha256_octets(ctx)
+}
+
+fn sha256_octets(ctx: ring::digest::Context) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(ctx.finish().as_ref());
     out

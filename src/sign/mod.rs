@@ -481,28 +481,26 @@ fn merge_canonical(a: Vec<Node>, b: Vec<Node>) -> Vec<Node> {
     use crate::zone::canon::push_key;
     let mut out = Vec::with_capacity(a.len() + b.len());
     // Two key buffers, reused: a key per node allocated was most of this.
-    let (mut ka, mut kb) = (Vec::new(), Vec::new());
-    let mut b = b.into_iter().peekable();
-    let b_key = |m: &Node, kb: &mut Vec<u8>| {
-        kb.clear();
-        push_key(&m.owner, kb);
+    let key_into = |n: Option<&Node>, k: &mut Vec<u8>| {
+        k.clear();
+        if let Some(n) = n {
+            push_key(&n.owner, k);
+        }
     };
-    if let Some(m) = b.peek() {
-        b_key(m, &mut kb);
-    }
+    let (mut ka, mut kb) = (Vec::new(), Vec::new());
+    let mut b = b.into_iter();
+    let mut next = b.next();
+    key_into(next.as_ref(), &mut kb);
     for n in a {
-        ka.clear();
-        push_key(&n.owner, &mut ka);
-        while b.peek().is_some() && kb < ka {
-            if let Some(m) = b.next() {
-                out.push(m);
-            }
-            if let Some(m) = b.peek() {
-                b_key(m, &mut kb);
-            }
+        key_into(Some(&n), &mut ka);
+        while next.is_some() && kb < ka {
+            out.extend(next.take());
+            next = b.next();
+            key_into(next.as_ref(), &mut kb);
         }
         out.push(n);
     }
+    out.extend(next);
     out.extend(b);
     out
 }

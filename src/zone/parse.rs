@@ -30,7 +30,9 @@ pub(super) fn piece(
     };
     // Per record: its span in the arena, or `None` while `domain` has it.
     let mut spans: Vec<Option<Span>> = Vec::with_capacity(PARSE_CHUNK);
-    let mut slow: Vec<u8> = Vec::new();
+    // What `domain` parses: the records not encoded here, with every
+    // `$ORIGIN` in force.
+    let mut slow = format!("$ORIGIN {origin}\n").into_bytes();
     let mut origin_now = origin.as_bytes();
     for line in text.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
         if let Some(o) = line.strip_prefix(b"$ORIGIN ") {
@@ -42,11 +44,6 @@ pub(super) fn piece(
                 continue;
             }
             spans.push(None);
-        }
-        if slow.is_empty() {
-            slow.extend_from_slice(b"$ORIGIN ");
-            slow.extend_from_slice(origin_now);
-            slow.push(b'\n');
         }
         slow.extend_from_slice(line);
         slow.push(b'\n');

@@ -436,12 +436,11 @@ impl Normalizer {
         line: usize,
         ctx: &mut FileCtx,
     ) -> Result<(), LineError> {
-        let mut i = 0;
-        if !blank_owner {
-            i = 1;
-        } else if ctx.last_owner.is_none() {
+        if blank_owner && ctx.last_owner.is_none() {
             return Err("no owner name and no previous record to take it from".into());
         }
+        // The first token is the owner unless the line starts blank.
+        let mut i = usize::from(!blank_owner);
         let mut ttl = None;
         let mut class_seen = false;
         while let Some(tok) = t.get(i) {

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use domain::base::iana::{Class, Rtype};
 use domain::base::name::ToLabelIter;
-use domain::base::rdata::{ComposeRecordData, RecordData};
+use domain::base::rdata::RecordData;
 use domain::base::zonefile_fmt::{DisplayKind, ZonefileFmt};
 
 use base64::Engine as _;
@@ -67,6 +67,12 @@ pub fn rrsig_line(out: &mut String, owner: &StoredName, ttl: u32, r: &crate::sig
 
 /// [`rrsig_line`] with the owner already written as text.
 pub fn rrsig_line_at(out: &mut String, owner: &str, ttl: u32, r: &crate::sign::Signature) {
+    rrsig_text(out, owner, ttl, r);
+    out.push('\n');
+}
+
+/// [`rrsig_line_at`] without the final newline.
+fn rrsig_text(out: &mut String, owner: &str, ttl: u32, r: &crate::sign::Signature) {
     out.push_str(owner);
     let _ = write!(out, " {ttl} IN RRSIG ");
     out.push_str(&type_name(r.type_covered()));
@@ -84,7 +90,6 @@ pub fn rrsig_line_at(out: &mut String, owner: &str, ttl: u32, r: &crate::sign::S
     write_name(out, r.signer_name());
     out.push(' ');
     base64::engine::general_purpose::STANDARD.encode_string(r.signature(), out);
-    out.push('\n');
 }
 
 /// Appends one record line to `out`: RDATA `wire` of type `rtype`.
@@ -130,7 +135,7 @@ pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wir
     if !direct {
         out.truncate(start);
         match super::rrset::parse(rtype, wire.clone()) {
-            Some(data) => typed_line(out, owner, ttl, &data),
+            Some(data) => typed_line(out, owner, ttl, &data, wire),
             None => return,
         }
     }
@@ -138,7 +143,7 @@ pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wir
 }
 
 /// Writes the name that is all of `wire`, when it is plain (see
-/// [`is_plain`]); false leaves `out` as it was.
+/// [`plain_octet`]); false leaves `out` as it was.
 fn plain_name(out: &mut String, wire: &[u8]) -> bool {
     let mut at = 0;
     let start = out.len();
@@ -165,12 +170,11 @@ fn plain_name(out: &mut String, wire: &[u8]) -> bool {
     false
 }
 
-/// The line of typed record data, without the final newline.
-fn typed_line(out: &mut String, owner: &str, ttl: u32, data: &Rdata) {
+/// The line of typed record data, whose wire form is `wire`, without the
+/// final newline.
+fn typed_line(out: &mut String, owner: &str, ttl: u32, data: &Rdata, wire: &[u8]) {
     if let Rdata::Rrsig(r) = data {
-        rrsig_line_at(out, owner, ttl, r);
-        out.pop();
-        return;
+        return rrsig_text(out, owner, ttl, r);
     }
     out.push_str(owner);
     let rtype = data.rtype();
@@ -203,8 +207,8 @@ fn typed_line(out: &mut String, owner: &str, ttl: u32, data: &Rdata) {
             out.push_str(&crate::denial::nsec3::base32hex(n.next_owner().as_slice()));
             types(out, n.types());
         }
-        _ if super::rrset::has_names(rtype) && wire_has_special(data) => {
-            out.push_str(&generic_text(&wire(data)))
+        _ if super::rrset::has_names(rtype) && has_special(wire) => {
+            out.push_str(&generic_text(wire))
         }
         _ => {
             let start = out.len();
@@ -241,22 +245,11 @@ fn plain_octet(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'*')
 }
 
-fn wire(data: &Rdata) -> Vec<u8> {
-    let mut v = Vec::new();
-    let _ = data.compose_rdata(&mut v);
-    v
-}
-
-fn wire_has_special(data: &Rdata) -> bool {
-    thread_local! {
-        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    SCRATCH.with_borrow_mut(|v| {
-        v.clear();
-        let _ = data.compose_rdata(v);
-        v.iter()
-            .any(|&c| matches!(c, b'"' | b'(' | b')' | b';' | b'@' | b'$'))
-    })
+/// Octets `domain` would not escape in a name but master-file text needs
+/// escaped.
+fn has_special(wire: &[u8]) -> bool {
+    wire.iter()
+        .any(|&c| matches!(c, b'"' | b'(' | b')' | b';' | b'@' | b'$'))
 }
 
 /// RFC 3597 s5 generic form: `\# <length> <hex>`.
@@ -290,7 +283,8 @@ mod tests {
             let mut direct = String::new();
             record_line(&mut direct, &r.owner, r.ttl, r.rtype, &r.data);
             let mut typed = String::new();
-            typed_line(&mut typed, &name_text(&r.owner), r.ttl, &r.rdata().unwrap());
+            let data = r.rdata().unwrap();
+            typed_line(&mut typed, &name_text(&r.owner), r.ttl, &data, &r.data);
             typed.push('\n');
             assert_eq!(direct, typed);
         }
