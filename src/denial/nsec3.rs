@@ -37,7 +37,16 @@ pub fn hash_wire(wire: &[u8], salt: &[u8], iterations: u16) -> [u8; 20] {
 
 /// Lower-case base32hex without padding, as NSEC3 owner labels are written.
 pub fn base32hex(h: &[u8]) -> String {
-    domain::utils::base32::encode_string_hex(h).to_ascii_lowercase()
+    let mut s = String::with_capacity(h.len().div_ceil(5) * 8);
+    push_base32hex(&mut s, h);
+    s
+}
+
+/// Appends [`base32hex`] of `h` to `out`.
+pub fn push_base32hex(out: &mut String, h: &[u8]) {
+    let start = out.len();
+    let _ = domain::utils::base32::display_hex(h, out);
+    out[start..].make_ascii_lowercase();
 }
 
 /// The owner name of the NSEC3 for `hash` in zone `apex`.

@@ -251,7 +251,10 @@ fn write_node(out: &mut String, sn: &SignedNode, scratch: &mut Scratch) {
     sigs.resize_with(sn.rrsigs.len(), Default::default);
     for (i, (r, slot)) in sn.rrsigs.iter().zip(sigs.iter_mut()).enumerate() {
         slot.0.clear();
-        let _ = r.sig.compose_canonical_rdata(&mut slot.0);
+        // A lone signature needs no sort key.
+        if sn.rrsigs.len() > 1 {
+            let _ = r.sig.compose_canonical_rdata(&mut slot.0);
+        }
         slot.1 = i;
     }
     sigs.sort_by(|a, b| a.0.cmp(&b.0));

@@ -9,7 +9,6 @@
 use std::fmt::Write as _;
 
 use domain::base::iana::{Class, Rtype};
-use domain::base::name::ToLabelIter;
 use domain::base::rdata::RecordData;
 use domain::base::zonefile_fmt::{DisplayKind, ZonefileFmt};
 
@@ -29,26 +28,80 @@ fn needs_escape(c: u8) -> bool {
 
 /// Writes `name` absolute, with every special octet escaped.
 pub fn write_name(out: &mut String, name: &StoredName) {
-    let mut any = false;
-    for label in name.iter_labels() {
-        if label.is_root() {
+    write_wire_name(out, name.as_slice());
+}
+
+/// [`write_name`] for the uncompressed wire form of a name that is known
+/// to be well formed (see [`wire_name_len`]).
+fn write_wire_name(out: &mut String, wire: &[u8]) {
+    let mut at = 0;
+    while let Some(&len) = wire.get(at) {
+        let label = wire.get(at + 1..at + 1 + len as usize).unwrap_or_default();
+        if label.is_empty() {
             break;
         }
-        any = true;
-        for &c in label.as_slice() {
+        for &c in label {
             if needs_escape(c) {
                 out.push('\\');
                 out.push(c as char);
             } else if !(0x21..0x7f).contains(&c) {
-                let _ = write!(out, "\\{c:03}");
+                out.push('\\');
+                push_padded(out, c, 3);
             } else {
                 out.push(c as char);
             }
         }
         out.push('.');
+        at += 1 + label.len();
     }
-    if !any {
+    if at == 0 {
         out.push('.');
+    }
+}
+
+/// The length of the uncompressed, well-formed name at the start of
+/// `wire` (RFC 1035 s3.1: labels under 64 octets, 255 in all, ending in
+/// the root label).
+fn wire_name_len(wire: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let len = *wire.get(at)? as usize;
+        if len > 63 || at + 1 + len > 255 {
+            return None;
+        }
+        at += 1 + len;
+        if len == 0 {
+            return (at <= wire.len()).then_some(at);
+        }
+    }
+}
+
+/// Appends `v` in decimal.
+pub fn push_int(out: &mut String, v: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(v));
+}
+
+/// Appends `v` in decimal with leading zeros to `width` digits.
+fn push_padded(out: &mut String, v: u8, width: usize) {
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(v);
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(digits);
+}
+
+/// Appends `data` as hexadecimal digits.
+pub fn push_hex(out: &mut String, data: &[u8], upper: bool) {
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    out.reserve(data.len() * 2);
+    for &b in data {
+        out.push(digits[usize::from(b >> 4)] as char);
+        out.push(digits[usize::from(b & 15)] as char);
     }
 }
 
@@ -74,19 +127,25 @@ pub fn rrsig_line_at(out: &mut String, owner: &str, ttl: u32, r: &crate::sign::S
 /// [`rrsig_line_at`] without the final newline.
 fn rrsig_text(out: &mut String, owner: &str, ttl: u32, r: &crate::sign::Signature) {
     out.push_str(owner);
-    let _ = write!(out, " {ttl} IN RRSIG ");
+    out.push(' ');
+    push_int(out, ttl);
+    out.push_str(" IN RRSIG ");
     out.push_str(&type_name(r.type_covered()));
-    let _ = write!(
-        out,
-        " {} {} {} ",
-        r.algorithm().to_int(),
-        r.labels(),
+    for n in [
+        u32::from(r.algorithm().to_int()),
+        u32::from(r.labels()),
         r.original_ttl().as_secs(),
-    );
+    ] {
+        out.push(' ');
+        push_int(out, n);
+    }
+    out.push(' ');
     crate::time::push_rrsig_time(out, r.expiration().into_int());
     out.push(' ');
     crate::time::push_rrsig_time(out, r.inception().into_int());
-    let _ = write!(out, " {} ", r.key_tag());
+    out.push(' ');
+    push_int(out, r.key_tag());
+    out.push(' ');
     write_name(out, r.signer_name());
     out.push(' ');
     base64::engine::general_purpose::STANDARD.encode_string(r.signature(), out);
@@ -102,37 +161,12 @@ pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, rtype: Rtype,
 pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wire: &Bytes) {
     let start = out.len();
     out.push_str(owner);
-    let _ = write!(out, " {ttl} IN {rtype} ");
-    // The commonest RDATA is written straight from the wire: a plain host
-    // name, an address, a DS.
-    let direct = match rtype {
-        Rtype::NS | Rtype::CNAME | Rtype::PTR => plain_name(out, wire),
-        Rtype::A if wire.len() == 4 => {
-            let _ = write!(
-                out,
-                "{}",
-                std::net::Ipv4Addr::new(wire[0], wire[1], wire[2], wire[3])
-            );
-            true
-        }
-        Rtype::AAAA => match <[u8; 16]>::try_from(&wire[..]) {
-            Ok(a) => {
-                let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
-                true
-            }
-            Err(_) => false,
-        },
-        Rtype::DS if wire.len() > 4 => {
-            let tag = u16::from_be_bytes([wire[0], wire[1]]);
-            let _ = write!(out, "{tag} {} {} ", wire[2], wire[3]);
-            for b in &wire[4..] {
-                let _ = write!(out, "{b:02X}");
-            }
-            true
-        }
-        _ => false,
-    };
-    if !direct {
+    out.push(' ');
+    push_int(out, ttl);
+    out.push_str(" IN ");
+    out.push_str(&type_name(rtype));
+    out.push(' ');
+    if !direct_rdata(out, rtype, wire) {
         out.truncate(start);
         match super::rrset::parse(rtype, wire.clone()) {
             Some(data) => typed_line(out, owner, ttl, &data, wire),
@@ -140,6 +174,102 @@ pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wir
         }
     }
     out.push('\n');
+}
+
+/// Writes the commonest RDATA straight from the wire (a plain host name,
+/// an address, a DS, the denial records); false where the typed data must
+/// be written instead, with `out` perhaps half written.
+fn direct_rdata(out: &mut String, rtype: Rtype, wire: &[u8]) -> bool {
+    match rtype {
+        Rtype::NS | Rtype::CNAME | Rtype::PTR => plain_name(out, wire),
+        Rtype::A if wire.len() == 4 => {
+            for (i, &b) in wire.iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_int(out, b);
+            }
+            true
+        }
+        Rtype::AAAA => match <[u8; 16]>::try_from(wire) {
+            Ok(a) => {
+                let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
+                true
+            }
+            Err(_) => false,
+        },
+        Rtype::DS if wire.len() > 4 => {
+            push_int(out, u16::from_be_bytes([wire[0], wire[1]]));
+            for n in [wire[2], wire[3]] {
+                out.push(' ');
+                push_int(out, n);
+            }
+            out.push(' ');
+            push_hex(out, &wire[4..], true);
+            true
+        }
+        Rtype::NSEC => wire_name_len(wire).is_some_and(|n| {
+            write_wire_name(out, &wire[..n]);
+            type_bitmap(out, &wire[n..])
+        }),
+        Rtype::NSEC3 => nsec3_rdata(out, wire),
+        _ => false,
+    }
+}
+
+/// NSEC3 RDATA (RFC 5155 s3.2) from the wire.
+fn nsec3_rdata(out: &mut String, wire: &[u8]) -> bool {
+    let Some((&[alg, flags, i0, i1, salt_len], rest)) = wire.split_first_chunk::<5>() else {
+        return false;
+    };
+    let Some((salt, rest)) = rest.split_at_checked(usize::from(salt_len)) else {
+        return false;
+    };
+    let Some((&hash_len, rest)) = rest.split_first() else {
+        return false;
+    };
+    let Some((hash, bitmap)) = rest.split_at_checked(usize::from(hash_len)) else {
+        return false;
+    };
+    if hash.is_empty() {
+        return false;
+    }
+    for n in [
+        u16::from(alg),
+        u16::from(flags),
+        u16::from_be_bytes([i0, i1]),
+    ] {
+        push_int(out, n);
+        out.push(' ');
+    }
+    hex_or_dash(out, salt);
+    out.push(' ');
+    crate::denial::nsec3::push_base32hex(out, hash);
+    type_bitmap(out, bitmap)
+}
+
+/// The types of an NSEC or NSEC3 type bitmap (RFC 4034 s4.1.2), each after
+/// a space; false if the bitmap is malformed.
+fn type_bitmap(out: &mut String, mut bitmap: &[u8]) -> bool {
+    let mut last_window = None;
+    while let Some((&[window, len], rest)) = bitmap.split_first_chunk::<2>() {
+        let len = usize::from(len);
+        if !(1..=32).contains(&len) || rest.len() < len || last_window >= Some(window) {
+            return false;
+        }
+        last_window = Some(window);
+        for (i, &bits) in rest[..len].iter().enumerate() {
+            for bit in 0..8 {
+                if bits & (0x80 >> bit) != 0 {
+                    let t = u16::from(window) << 8 | (i as u16) << 3 | bit;
+                    out.push(' ');
+                    out.push_str(&type_name(Rtype::from_int(t)));
+                }
+            }
+        }
+        bitmap = &rest[len..];
+    }
+    bitmap.is_empty()
 }
 
 /// Writes the name that is all of `wire`, when it is plain (see
@@ -234,9 +364,7 @@ fn hex_or_dash(out: &mut String, data: &[u8]) {
     if data.is_empty() {
         out.push('-');
     }
-    for b in data {
-        let _ = write!(out, "{b:02x}");
-    }
+    push_hex(out, data, false);
 }
 
 /// Octets of a plain name: letters, digits, `-`, `_` and `*`, which every
@@ -257,9 +385,7 @@ pub fn generic_text(wire: &[u8]) -> String {
     let mut out = format!("\\# {}", wire.len());
     if !wire.is_empty() {
         out.push(' ');
-        for b in wire {
-            let _ = write!(out, "{b:02x}");
-        }
+        push_hex(&mut out, wire, false);
     }
     out
 }
@@ -276,10 +402,14 @@ mod tests {
     fn direct_lines_equal_typed_lines() {
         let text = "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns.Example.\n@ NS x\\.y\nns A 192.0.2.9\n\
                     ns AAAA 2001:db8::1\nns AAAA ::ffff:192.0.2.1\nd DS 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118\n\
-                    c CNAME ns\np PTR *.ns\n";
+                    c CNAME ns\np PTR *.ns\nn NSEC a\\.b\\;c A NS SOA RRSIG NSEC DNSKEY TYPE1234 TYPE65280\n\
+                    n3 NSEC3 1 1 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG\n\
+                    n4 NSEC3 1 0 10 AABBCCDD 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR\n";
         let apex = StoredName::from_str("example.").unwrap();
         let (recs, _) = super::super::reader::read_str(text, Path::new("t"), &apex).unwrap();
+        let mut direct_count = 0;
         for r in &recs {
+            direct_count += usize::from(direct_rdata(&mut String::new(), r.rtype, &r.data));
             let mut direct = String::new();
             record_line(&mut direct, &r.owner, r.ttl, r.rtype, &r.data);
             let mut typed = String::new();
@@ -288,6 +418,8 @@ mod tests {
             typed.push('\n');
             assert_eq!(direct, typed);
         }
-        assert_eq!(recs.len(), 9);
+        assert_eq!(recs.len(), 12);
+        // All but the SOA and the NS whose name needs an escape.
+        assert_eq!(direct_count, 10);
     }
 }
