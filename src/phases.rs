@@ -54,6 +54,7 @@ fn cpu_seconds() -> f64 {
             let mut f = rest.split_whitespace().skip(11);
             let utime: u64 = f.next()?.parse().ok()?;
             let stime: u64 = f.next()?.parse().ok()?;
+            // In clock ticks, which /proc counts at 100 a second.
             Some((utime + stime) as f64 / 100.0)
         })
         .unwrap_or(0.0)

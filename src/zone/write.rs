@@ -34,29 +34,39 @@ pub fn write_name(out: &mut String, name: &StoredName) {
 /// [`write_name`] for the uncompressed wire form of a name that is known
 /// to be well formed (see [`wire_name_len`]).
 fn write_wire_name(out: &mut String, wire: &[u8]) {
-    let mut at = 0;
-    while let Some(&len) = wire.get(at) {
-        let label = wire.get(at + 1..at + 1 + len as usize).unwrap_or_default();
-        if label.is_empty() {
-            break;
-        }
+    let mut any = false;
+    for label in labels(wire) {
+        any = true;
         for &c in label {
             if needs_escape(c) {
                 out.push('\\');
                 out.push(c as char);
             } else if !(0x21..0x7f).contains(&c) {
                 out.push('\\');
-                push_padded(out, c, 3);
+                for d in [c / 100, c / 10 % 10, c % 10] {
+                    out.push(char::from(b'0' + d));
+                }
             } else {
                 out.push(c as char);
             }
         }
         out.push('.');
-        at += 1 + label.len();
     }
-    if at == 0 {
+    if !any {
         out.push('.');
     }
+}
+
+/// The labels of the wire-form name at the start of `wire`, without the
+/// root label; they end early where the name is cut short.
+fn labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = wire;
+    std::iter::from_fn(move || {
+        let (&len, tail) = rest.split_first()?;
+        let (label, tail) = tail.split_at_checked(usize::from(len))?;
+        rest = tail;
+        (!label.is_empty()).then_some(label)
+    })
 }
 
 /// The length of the uncompressed, well-formed name at the start of
@@ -79,16 +89,6 @@ fn wire_name_len(wire: &[u8]) -> Option<usize> {
 /// Appends `v` in decimal.
 pub fn push_int(out: &mut String, v: impl itoa::Integer) {
     out.push_str(itoa::Buffer::new().format(v));
-}
-
-/// Appends `v` in decimal with leading zeros to `width` digits.
-fn push_padded(out: &mut String, v: u8, width: usize) {
-    let mut buf = itoa::Buffer::new();
-    let digits = buf.format(v);
-    for _ in digits.len()..width {
-        out.push('0');
-    }
-    out.push_str(digits);
 }
 
 /// Appends `data` as hexadecimal digits.
@@ -126,10 +126,7 @@ pub fn rrsig_line_at(out: &mut String, owner: &str, ttl: u32, r: &crate::sign::S
 
 /// [`rrsig_line_at`] without the final newline.
 fn rrsig_text(out: &mut String, owner: &str, ttl: u32, r: &crate::sign::Signature) {
-    out.push_str(owner);
-    out.push(' ');
-    push_int(out, ttl);
-    out.push_str(" IN RRSIG ");
+    line_head(out, owner, ttl, Rtype::RRSIG);
     out.push_str(&type_name(r.type_covered()));
     for n in [
         u32::from(r.algorithm().to_int()),
@@ -160,12 +157,7 @@ pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, rtype: Rtype,
 /// records are written one after the other).
 pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wire: &Bytes) {
     let start = out.len();
-    out.push_str(owner);
-    out.push(' ');
-    push_int(out, ttl);
-    out.push_str(" IN ");
-    out.push_str(&type_name(rtype));
-    out.push(' ');
+    line_head(out, owner, ttl, rtype);
     if !direct_rdata(out, rtype, wire) {
         out.truncate(start);
         match super::rrset::parse(rtype, wire.clone()) {
@@ -174,6 +166,16 @@ pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wir
         }
     }
     out.push('\n');
+}
+
+/// `<owner> <ttl> IN <type> `: the start of every line we write ourselves.
+fn line_head(out: &mut String, owner: &str, ttl: u32, rtype: Rtype) {
+    out.push_str(owner);
+    out.push(' ');
+    push_int(out, ttl);
+    out.push_str(" IN ");
+    out.push_str(&type_name(rtype));
+    out.push(' ');
 }
 
 /// Writes the commonest RDATA straight from the wire (a plain host name,
@@ -275,29 +277,12 @@ fn type_bitmap(out: &mut String, mut bitmap: &[u8]) -> bool {
 /// Writes the name that is all of `wire`, when it is plain (see
 /// [`plain_octet`]); false leaves `out` as it was.
 fn plain_name(out: &mut String, wire: &[u8]) -> bool {
-    let mut at = 0;
-    let start = out.len();
-    while let Some(&len) = wire.get(at) {
-        let len = len as usize;
-        let Some(label) = wire.get(at + 1..at + 1 + len) else {
-            break;
-        };
-        if len == 0 {
-            if at == 0 {
-                out.push('.');
-            }
-            return at + 1 == wire.len();
-        }
-        if !label.iter().all(|&c| plain_octet(c)) {
-            break;
-        }
-        // Plain octets are ASCII.
-        out.extend(label.iter().map(|&c| c as char));
-        out.push('.');
-        at += 1 + len;
+    let plain = wire_name_len(wire) == Some(wire.len())
+        && labels(wire).all(|l| l.iter().all(|&c| plain_octet(c)));
+    if plain {
+        write_wire_name(out, wire);
     }
-    out.truncate(start);
-    false
+    plain
 }
 
 /// The line of typed record data, whose wire form is `wire`, without the
