@@ -3,7 +3,6 @@
 
 use bytes::Bytes;
 use domain::base::iana::DigestAlgorithm;
-use domain::base::name::ToName;
 use domain::base::rdata::ComposeRecordData;
 use domain::rdata::{Cdnskey, Cds, Dnskey, Ds};
 
@@ -22,7 +21,7 @@ pub fn parse_digest(text: &str) -> Option<DigestAlgorithm> {
 /// digest(owner canonical wire | DNSKEY RDATA), RFC 4034 s5.1.4.
 pub fn digest(owner: &StoredName, key: &Dnskey<Bytes>, alg: DigestAlgorithm) -> Option<Vec<u8>> {
     let mut buf = Vec::with_capacity(300);
-    let _ = owner.compose_canonical(&mut buf);
+    crate::zone::canon::push_wire(owner, &mut buf);
     let _ = key.compose_canonical_rdata(&mut buf);
     let ring_alg = match alg {
         DigestAlgorithm::SHA256 => &ring::digest::SHA256,

@@ -27,7 +27,6 @@ pub fn nsec_rrsets(nodes: &[Node], ttl: u32) -> Vec<Rrset> {
 
 /// The name in lower case (the NSEC next name is written in canonical form).
 pub fn lowercase(name: &StoredName) -> StoredName {
-    let mut wire = Vec::with_capacity(name.len());
-    let _ = domain::base::name::ToName::compose_canonical(name, &mut wire);
-    StoredName::from_octets(bytes::Bytes::from(wire)).unwrap_or_else(|_| name.clone())
+    StoredName::from_octets(bytes::Bytes::from(crate::zone::canon::wire(name)))
+        .unwrap_or_else(|_| name.clone())
 }

@@ -10,13 +10,11 @@ use domain::rdata::nsec3::{Nsec3Salt, OwnerHash};
 use domain::rdata::{Nsec3, Nsec3param};
 
 use super::{Nsec3Params, bitmap, bitmap_types, in_chain};
-use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName};
+use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, canon};
 
 /// IH(salt, x, k) of RFC 5155 s5 over the canonical owner name.
 pub fn hash(name: &StoredName, salt: &[u8], iterations: u16) -> [u8; 20] {
-    let mut wire = Vec::with_capacity(name.len());
-    let _ = name.compose_canonical(&mut wire);
-    hash_wire(&wire, salt, iterations)
+    hash_wire(&canon::wire(name), salt, iterations)
 }
 
 pub fn hash_wire(wire: &[u8], salt: &[u8], iterations: u16) -> [u8; 20] {
@@ -81,7 +79,7 @@ pub fn chain_names(
 ) -> Vec<(Vec<u8>, Option<usize>)> {
     let mut existing: HashSet<Vec<u8>> = HashSet::with_capacity(nodes.len());
     for n in nodes {
-        existing.insert(canonical(&n.owner));
+        existing.insert(canon::wire(&n.owner));
     }
     let apex_len = apex.label_count();
     let mut ents: HashSet<Vec<u8>> = HashSet::new();
@@ -90,7 +88,7 @@ pub fn chain_names(
         if !in_chain(n, opt_out) {
             continue;
         }
-        let wire = canonical(&n.owner);
+        let wire = canon::wire(&n.owner);
         // Walk up the ancestors until the apex or a name already known.
         let mut pos = 0usize;
         let mut labels = n.owner.label_count();
@@ -107,12 +105,6 @@ pub fn chain_names(
         out.push((wire, Some(i)));
     }
     out
-}
-
-fn canonical(name: &StoredName) -> Vec<u8> {
-    let mut wire = Vec::with_capacity(name.len());
-    let _ = name.compose_canonical(&mut wire);
-    wire
 }
 
 /// NSEC3 RRsets sorted by hash. `nodes` must already hold the apex's

@@ -11,7 +11,7 @@
 
 use bytes::{BufMut as _, Bytes};
 use domain::base::iana::Rtype;
-use domain::base::name::{FlattenInto as _, ToName as _};
+use domain::base::name::FlattenInto as _;
 use domain::base::rdata::ComposeRecordData as _;
 use domain::rdata::Rrsig;
 use octseq::Parser;
@@ -28,9 +28,7 @@ type Digest = [u8; 32];
 /// The digest under which an RRset's signatures are found.
 pub fn rrset_digest(set: &Rrset) -> Digest {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut owner = Vec::with_capacity(64);
-    let _ = set.owner.compose_canonical(&mut owner);
-    ctx.update(&owner);
+    ctx.update(&crate::zone::canon::wire(&set.owner));
     ctx.update(&set.rtype.to_int().to_be_bytes());
     ctx.update(&set.ttl.to_be_bytes());
     set.for_each_canonical(|wire| {

@@ -4,13 +4,12 @@
 use bytes::Bytes;
 use domain::base::Ttl;
 use domain::base::iana::Rtype;
-use domain::base::name::ToName;
 use domain::rdata::Rrsig;
 use domain::rdata::dnssec::Timestamp;
 
 use crate::error::{Error, Result};
 use crate::keys::SigningKey;
-use crate::zone::{Rrset, StoredName};
+use crate::zone::{Rrset, StoredName, canon};
 
 /// RRSIG labels field: owner labels without the root and a leading `*`
 /// (RFC 4034 s3.1.3).
@@ -56,15 +55,14 @@ fn prefix_of(sig: &Rrsig<Bytes, StoredName>, buf: &mut Vec<u8>) {
     buf.extend_from_slice(&sig.expiration().into_int().to_be_bytes());
     buf.extend_from_slice(&sig.inception().into_int().to_be_bytes());
     buf.extend_from_slice(&sig.key_tag().to_be_bytes());
-    let _ = sig.signer_name().compose_canonical(buf);
+    canon::push_wire(sig.signer_name(), buf);
 }
 
 /// The data `sig` signs: its RDATA without the signature, then every RR of
 /// `rrset` in canonical form and order with the RRSIG's original TTL
 /// (RFC 4034 s3.1.8.1, s6). Used to sign and to verify.
 pub fn signed_data(rrset: &Rrset, sig: &Rrsig<Bytes, StoredName>) -> Vec<u8> {
-    let mut owner = Vec::with_capacity(64);
-    let _ = rrset.owner.compose_canonical(&mut owner);
+    let owner = canon::wire(&rrset.owner);
     let mut buf = Vec::with_capacity(64 + rrset.len() * (owner.len() + 10) + rrset.wire_len());
     prefix_of(sig, &mut buf);
     let ttl = sig.original_ttl().as_secs();
@@ -154,8 +152,8 @@ impl Timing {
 
 /// A stable hash of (owner, type), so that a rerun gives the same jitter.
 fn rrset_hash(owner: &StoredName, rtype: Rtype) -> u64 {
-    let mut buf = Vec::with_capacity(64);
-    let _ = owner.compose_canonical(&mut buf);
+    let mut buf = Vec::with_capacity(owner.len() + 2);
+    canon::push_wire(owner, &mut buf);
     buf.extend_from_slice(&rtype.to_int().to_be_bytes());
     let d = ring::digest::digest(&ring::digest::SHA256, &buf);
     let mut b = [0u8; 8];
