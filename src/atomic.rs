@@ -69,6 +69,38 @@ pub fn prepare(
     })
 }
 
+/// [`prepare`] for text made in batches: `produce` makes them on the
+/// calling thread and hands each to the `send` it is given, while a thread
+/// of its own writes the batch before, so the writing hides behind the
+/// making. `send` returns false once the writer has failed: `produce`
+/// should stop then, and the writer's error is in the second result.
+pub fn prepare_streamed<R>(
+    path: &Path,
+    private: bool,
+    produce: impl FnOnce(&mut dyn FnMut(Vec<String>) -> bool) -> R,
+) -> (R, Result<Pending>) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(1);
+    std::thread::scope(|s| {
+        let writer = s.spawn(move || {
+            prepare(path, private, |w| {
+                for piece in rx.into_iter().flatten() {
+                    w.write_all(piece.as_bytes())?;
+                }
+                Ok(())
+            })
+        });
+        let made = produce(&mut |batch| tx.send(batch).is_ok());
+        drop(tx);
+        let pending = writer.join().unwrap_or_else(|_| {
+            Err(Error::io(
+                path,
+                std::io::Error::other("the writer thread panicked"),
+            ))
+        });
+        (made, pending)
+    })
+}
+
 fn dir_of(path: &Path) -> &Path {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -124,4 +156,40 @@ fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The batches arrive in order, whole, in the file put in place.
+    #[test]
+    fn streamed_batches_are_written_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        let (sent, pending) = prepare_streamed(&path, false, |send| {
+            (0..100).all(|i| send(vec![format!("{i} "), "|".to_string()]))
+        });
+        assert!(sent);
+        pending.unwrap().commit().unwrap();
+        let want: String = (0..100).map(|i| format!("{i} |")).collect();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), want);
+    }
+
+    /// A writer that cannot write tells the maker to stop, and its error
+    /// comes back; nothing is put in place.
+    #[test]
+    fn a_failed_writer_stops_the_maker() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("out.txt");
+        let (batches, pending) = prepare_streamed(&path, false, |send| {
+            (0..1_000_000)
+                .take_while(|_| send(vec!["x".into()]))
+                .count()
+        });
+        assert!(batches < 1_000_000, "the maker was never stopped");
+        let err = pending.err().expect("the writer failed");
+        assert!(err.to_string().contains("missing"), "{err}");
+        assert!(!path.exists());
+    }
 }

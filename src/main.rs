@@ -462,21 +462,18 @@ fn sign(a: SignArgs, now: u64, quiet: bool) -> Result<ExitCode, Error> {
         ds_digests,
         options,
     };
-    let (warnings, signed) = stateless::sign_file(&req)?;
+    let (warnings, counts) = stateless::sign_file(&req)?;
     if !quiet {
         for w in &warnings {
             eprintln!("zonesign: warning: {w}");
         }
         eprintln!(
             "zonesign: signed {} ({} owners, {} signatures) -> {}",
-            signed.apex,
-            signed.nodes.len(),
-            signed.signature_count(),
+            req.origin,
+            counts.owners,
+            counts.signatures,
             req.out.display()
         );
     }
-    // The process ends here: freeing millions of records one by one would
-    // only add seconds to a large zone's time.
-    std::mem::forget(signed);
     Ok(ExitCode::SUCCESS)
 }

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use domain::base::iana::DigestAlgorithm;
 
-use crate::atomic::write_atomic;
+use crate::atomic::{prepare, prepare_streamed};
 use crate::denial::Denial;
 use crate::error::{Error, Result};
 use crate::keys::{Role, SigningKey};
-use crate::sign::{self, KeyUse, Options, SignedZone};
+use crate::sign::{self, Counts, KeyUse, Options};
 use crate::zone::{Dnssec, StoredName, Zone};
 
 /// Roles from the SEP flag: SEP keys are KSKs and the others ZSKs; when
@@ -42,8 +42,8 @@ pub struct SignRequest {
 
 /// Reads, signs and writes; outputs are replaced atomically, so on any
 /// error the previous outputs stay as they were.
-/// Returns the zone's warnings and the signed zone.
-pub fn sign_file(req: &SignRequest) -> Result<(Vec<String>, SignedZone)> {
+/// Returns the zone's warnings and what was signed.
+pub fn sign_file(req: &SignRequest) -> Result<(Vec<String>, Counts)> {
     for k in &req.keys {
         if k.owner != req.origin {
             return Err(Error::Usage(format!(
@@ -57,23 +57,31 @@ pub fn sign_file(req: &SignRequest) -> Result<(Vec<String>, SignedZone)> {
     phases.mark("load");
     let warnings = std::mem::take(&mut zone.warnings);
     let uses = roles_from_sep(&req.keys);
-    let signed = sign::sign_zone(zone, &uses, &[], &req.options)?;
-    phases.mark("sign");
-    if let Some(ds_out) = &req.ds_out {
-        let ksks: Vec<&SigningKey> = uses
-            .iter()
-            .filter(|u| u.role.signs_keyset())
-            .map(|u| u.key)
-            .collect();
-        write_atomic(
-            ds_out,
-            ds_text(&req.origin, &ksks, &req.ds_digests, req.options.dnskey_ttl).as_bytes(),
-            false,
-        )?;
+    // The DS file is written first and put in place last, with the zone:
+    // a run that fails leaves both as they were.
+    let ds = match &req.ds_out {
+        Some(ds_out) => {
+            let ksks: Vec<&SigningKey> = uses
+                .iter()
+                .filter(|u| u.role.signs_keyset())
+                .map(|u| u.key)
+                .collect();
+            let text = ds_text(&req.origin, &ksks, &req.ds_digests, req.options.dnskey_ttl);
+            Some(prepare(ds_out, false, |w| w.write_all(text.as_bytes()))?)
+        }
+        None => None,
+    };
+    let (counts, pending) = prepare_streamed(&req.out, false, |send| {
+        sign::sign_zone_streamed(zone, &uses, &req.options, send)
+    });
+    // A signing error first: the writer only stopped because of it.
+    let counts = counts?;
+    pending?.commit()?;
+    if let Some(ds) = ds {
+        ds.commit()?;
     }
-    crate::atomic::write_atomic_with(&req.out, false, |w| signed.write_text(w))?;
-    phases.mark("write");
-    Ok((warnings, signed))
+    phases.mark("sign and write");
+    Ok((warnings, counts))
 }
 
 /// The DS RRset for `keys` in presentation format, canonical order.

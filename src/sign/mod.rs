@@ -4,17 +4,17 @@
 
 pub mod reuse;
 pub mod rrsig;
+pub mod text;
 
 use bytes::Bytes;
 use domain::base::iana::{DigestAlgorithm, Rtype};
-use domain::base::rdata::ComposeRecordData as _;
 use domain::rdata::{Dnskey, Rrsig};
 use rayon::prelude::*;
 
 use crate::denial::{Denial, nsec, nsec3};
 use crate::error::{Error, Result};
 use crate::keys::{Role, SigningKey};
-use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, Zone, write};
+use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, Zone};
 pub use reuse::{Previous, Reuse, cache_bytes};
 pub use rrsig::{Timing, Window};
 
@@ -160,122 +160,25 @@ impl SignedZone {
         (zone, sigs)
     }
 
-    /// The zone in presentation format, canonical order, one RR per line.
-    /// RRsets are kept in type order and RDATA order; the RRSIGs of an
-    /// owner go where their type (46) falls, in canonical RDATA order.
+    /// The zone in presentation format (see [`text`]).
     pub fn to_text(&self) -> String {
-        let chunks = self.text_chunks();
-        let mut out = String::with_capacity(chunks.iter().map(String::len).sum());
-        for c in &chunks {
-            out.push_str(c);
-        }
-        out
-    }
-
-    /// Writes [`SignedZone::to_text`] to `w` without holding it whole: a
-    /// batch of pieces is made in parallel while a thread writes the one
-    /// before, so the writing hides behind the formatting.
-    pub fn write_text(&self, w: &mut (dyn std::io::Write + Send)) -> std::io::Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(1);
-        std::thread::scope(|s| {
-            let writer = s.spawn(move || -> std::io::Result<()> {
-                for batch in rx {
-                    for piece in batch {
-                        w.write_all(piece.as_bytes())?;
-                    }
-                }
-                Ok(())
-            });
-            let bar = crate::progress::bar("writing", self.nodes.len() as u64);
-            for batch in self.nodes.chunks(TEXT_CHUNK * 32) {
-                bar.inc(batch.len() as u64);
-                if tx.send(text_chunks(batch)).is_err() {
-                    break; // the writer failed: its error is returned below
-                }
-            }
-            drop(tx);
-            writer
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("the writer thread panicked")))
-        })
+        self.text_chunks().concat()
     }
 
     /// [`SignedZone::to_text`] in pieces, made in parallel; written one
     /// after the other they are the whole text.
     pub fn text_chunks(&self) -> Vec<String> {
-        text_chunks(&self.nodes)
+        text::chunks(&self.nodes)
     }
 
     /// The lines of the apex alone: the start of [`SignedZone::to_text`],
     /// so a new SOA can be put into a written text without writing it all.
     pub fn apex_text(&self) -> String {
-        let mut out = String::new();
+        let mut piece = text::Piece::with_owners(1);
         if let Some(apex) = self.nodes.first() {
-            write_node(&mut out, apex, &mut Scratch::default());
+            piece.push(&apex.node, &apex.rrsigs);
         }
-        out
-    }
-}
-
-/// The text of `nodes` in pieces made in parallel.
-fn text_chunks(nodes: &[SignedNode]) -> Vec<String> {
-    nodes
-        .par_chunks(TEXT_CHUNK)
-        .map(|nodes| {
-            let mut out = String::with_capacity(nodes.len() * 256);
-            let mut scratch = Scratch::default();
-            for sn in nodes {
-                write_node(&mut out, sn, &mut scratch);
-            }
-            out
-        })
-        .collect()
-}
-
-/// Owners per piece of parallel text output.
-const TEXT_CHUNK: usize = 2048;
-
-/// Buffers reused from one owner to the next while writing text.
-#[derive(Default)]
-struct Scratch {
-    owner: String,
-    /// Canonical RRSIG RDATA and the index of the signature.
-    sigs: Vec<(Vec<u8>, usize)>,
-}
-
-/// Appends the lines of one owner.
-fn write_node(out: &mut String, sn: &SignedNode, scratch: &mut Scratch) {
-    let Scratch { owner, sigs } = scratch;
-    owner.clear();
-    write::write_name(owner, &sn.node.owner);
-    sigs.resize_with(sn.rrsigs.len(), Default::default);
-    for (i, (r, slot)) in sn.rrsigs.iter().zip(sigs.iter_mut()).enumerate() {
-        slot.0.clear();
-        // A lone signature needs no sort key.
-        if sn.rrsigs.len() > 1 {
-            let _ = r.sig.compose_canonical_rdata(&mut slot.0);
-        }
-        slot.1 = i;
-    }
-    sigs.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut sigs_written = false;
-    let write_sigs = |out: &mut String| {
-        for (_, i) in sigs.iter() {
-            let r = &sn.rrsigs[*i];
-            write::rrsig_line_at(out, owner, r.ttl, &r.sig);
-        }
-    };
-    for set in &sn.node.rrsets {
-        if !sigs_written && set.rtype.to_int() > Rtype::RRSIG.to_int() {
-            write_sigs(out);
-            sigs_written = true;
-        }
-        for d in set.records() {
-            write::record_line_at(out, owner, set.ttl, set.rtype, &d);
-        }
-    }
-    if !sigs_written {
-        write_sigs(out);
+        piece.text
     }
 }
 
@@ -300,34 +203,98 @@ pub fn sign_zone_reusing(
     opts: &Options,
     reuse: Option<&Reuse<'_>>,
 ) -> Result<SignedZone> {
-    let keyset_signers: Vec<&SigningKey> = keys
-        .iter()
-        .filter(|k| k.role.signs_keyset())
-        .map(|k| k.key)
-        .collect();
-    let zone_signers: Vec<&SigningKey> = keys
-        .iter()
-        .filter(|k| k.role.signs_zone())
-        .map(|k| k.key)
-        .collect();
-    if keyset_signers.is_empty() {
-        return Err(Error::Sign(format!(
-            "{}: no KSK or CSK to sign the DNSKEY RRset",
-            &zone.apex
-        )));
+    let signers = Signers::of(keys, &zone.apex)?;
+    let (apex, nodes) = with_denial(zone, keys, extra_dnskeys, opts)?;
+    let mut phases = crate::phases::Phases::start();
+    // Owners are signed in parallel, each with all its RRsets: no job list
+    // to build and no signatures to hand back to their owners afterwards.
+    let bar = crate::progress::bar("signing", nodes.len() as u64);
+    let nodes = nodes
+        .into_par_iter()
+        .map(|node| {
+            bar.inc(1);
+            let rrsigs = sign_rrsets(&node, &signers, &opts.timing, reuse)?;
+            Ok(SignedNode { node, rrsigs })
+        })
+        .collect::<Result<Vec<SignedNode>>>()?;
+    drop(bar);
+    phases.mark("crypto");
+    Ok(SignedZone { apex, nodes })
+}
+
+/// What [`sign_zone_streamed`] made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counts {
+    pub owners: usize,
+    pub signatures: usize,
+}
+
+/// Owners signed and turned into text per batch, while the batch before is
+/// written: large enough to keep every core busy, small enough that the
+/// text in flight is a few tens of MiB.
+const BATCH: usize = text::CHUNK * 32;
+
+/// [`sign_zone`] straight to text, for `zonesign sign`: owners are signed
+/// and written out batch by batch, each piece of text made by the task
+/// that signed its owners, and each owner dropped once written, so the
+/// signed zone is never whole in memory and its text needs no pass of its
+/// own. Every batch, its text in order, goes to `send`; when `send`
+/// returns false (the writer failed) signing stops.
+pub fn sign_zone_streamed(
+    zone: Zone,
+    keys: &[KeyUse<'_>],
+    opts: &Options,
+    send: &mut dyn FnMut(Vec<String>) -> bool,
+) -> Result<Counts> {
+    let signers = Signers::of(keys, &zone.apex)?;
+    let (_, nodes) = with_denial(zone, keys, &[], opts)?;
+    let mut counts = Counts {
+        owners: nodes.len(),
+        signatures: 0,
+    };
+    let bar = crate::progress::bar("signing", nodes.len() as u64);
+    let mut rest = nodes.into_iter();
+    loop {
+        let batch: Vec<Node> = rest.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            break;
+        }
+        bar.inc(batch.len() as u64);
+        let pieces = batch
+            .into_par_iter()
+            .chunks(text::CHUNK)
+            .map(|owners| {
+                let mut piece = text::Piece::with_owners(owners.len());
+                let mut signatures = 0;
+                for node in &owners {
+                    let rrsigs = sign_rrsets(node, &signers, &opts.timing, None)?;
+                    signatures += rrsigs.len();
+                    piece.push(node, &rrsigs);
+                }
+                Ok((piece.text, signatures))
+            })
+            .collect::<Result<Vec<(String, usize)>>>()?;
+        counts.signatures += pieces.iter().map(|p| p.1).sum::<usize>();
+        if !send(pieces.into_iter().map(|p| p.0).collect()) {
+            break;
+        }
     }
-    if zone_signers.is_empty() {
-        return Err(Error::Sign(format!(
-            "{}: no ZSK or CSK to sign the zone data",
-            &zone.apex
-        )));
-    }
+    Ok(counts)
+}
+
+/// The zone ready to sign: DNSKEY (and CDS/CDNSKEY, NSEC3PARAM) at the
+/// apex and the denial chain in place, owners in canonical order.
+fn with_denial(
+    zone: Zone,
+    keys: &[KeyUse<'_>],
+    extra_dnskeys: &[Dnskey<Bytes>],
+    opts: &Options,
+) -> Result<(StoredName, Vec<Node>)> {
     let mut phases = crate::phases::Phases::start();
     let (soa_ttl, minimum) = zone.soa_ttls();
     let apex = zone.apex;
     let mut nodes = zone.nodes;
     add_apex_records(&mut nodes[0], &apex, keys, extra_dnskeys, opts)?;
-
     let denial_ttl = soa_ttl.min(minimum); // RFC 9077
     match &opts.denial {
         Denial::Nsec => {
@@ -344,48 +311,58 @@ pub fn sign_zone_reusing(
             nodes = merge_canonical(nodes, nsec3::nodes_of(sets));
         }
     }
-
     phases.mark("denial");
-    let signers = Signers {
-        keyset: &keyset_signers,
-        zone: &zone_signers,
-    };
-    // Owners are signed in parallel, each with all its RRsets: no job list
-    // to build and no signatures to hand back to their owners afterwards.
-    let bar = crate::progress::bar("signing", nodes.len() as u64);
-    let nodes = nodes
-        .into_par_iter()
-        .map(|node| {
-            bar.inc(1);
-            sign_node(node, &signers, &opts.timing, reuse)
-        })
-        .collect::<Result<Vec<SignedNode>>>()?;
-    drop(bar);
-    phases.mark("crypto");
-    Ok(SignedZone { apex, nodes })
+    Ok((apex, nodes))
 }
 
 /// The keys that sign the keyset RRsets at the apex, and the others.
 struct Signers<'a> {
-    keyset: &'a [&'a SigningKey],
-    zone: &'a [&'a SigningKey],
+    keyset: Vec<&'a SigningKey>,
+    zone: Vec<&'a SigningKey>,
+}
+
+impl<'a> Signers<'a> {
+    /// The signers among `keys`; there must be at least one of each.
+    fn of(keys: &[KeyUse<'a>], apex: &StoredName) -> Result<Signers<'a>> {
+        let with = |role: fn(Role) -> bool| -> Vec<&'a SigningKey> {
+            keys.iter()
+                .filter(|k| role(k.role))
+                .map(|k| k.key)
+                .collect()
+        };
+        let signers = Signers {
+            keyset: with(Role::signs_keyset),
+            zone: with(Role::signs_zone),
+        };
+        if signers.keyset.is_empty() {
+            return Err(Error::Sign(format!(
+                "{apex}: no KSK or CSK to sign the DNSKEY RRset"
+            )));
+        }
+        if signers.zone.is_empty() {
+            return Err(Error::Sign(format!(
+                "{apex}: no ZSK or CSK to sign the zone data"
+            )));
+        }
+        Ok(signers)
+    }
 }
 
 /// Signs every authoritative RRset of `node`, keeping what `reuse` allows.
-fn sign_node(
-    node: Node,
+fn sign_rrsets(
+    node: &Node,
     signers: &Signers<'_>,
     timing: &Timing,
     reuse: Option<&Reuse<'_>>,
-) -> Result<SignedNode> {
+) -> Result<Vec<SignedRrsig>> {
     let keys_for = |set: &Rrset| {
         if node.kind == NodeKind::Apex && is_keyset_type(set.rtype) {
-            signers.keyset
+            &signers.keyset
         } else {
-            signers.zone
+            &signers.zone
         }
     };
-    let signed = || node.rrsets.iter().filter(|s| is_signed(&node, s.rtype));
+    let signed = || node.rrsets.iter().filter(|s| is_signed(node, s.rtype));
     // At its final size: most owners get one signature, not four slots.
     let mut rrsigs = Vec::with_capacity(signed().map(|s| keys_for(s).len()).sum());
     for set in signed() {
@@ -410,7 +387,7 @@ fn sign_node(
             });
         }
     }
-    Ok(SignedNode { node, rrsigs })
+    Ok(rrsigs)
 }
 
 /// RRsets signed by KSKs (RFC 7344 s4.1 for CDS/CDNSKEY).
@@ -517,17 +494,15 @@ pub(crate) mod tests {
     use std::path::Path;
     use std::str::FromStr;
 
-    /// A small zone signed by one CSK for 1000..2000 (NSEC).
-    pub(crate) fn signed_example() -> SignedZone {
+    const EXAMPLE: &str = "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n\
+                           www A 192.0.2.2\n";
+
+    /// A zone, a CSK and the options to sign with (NSEC, 1000..2000).
+    fn example(text: &str) -> (Zone, SigningKey, Options) {
         let apex = StoredName::from_str("example.").unwrap();
-        let text = "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.2\n";
         let (recs, src) = reader::read_str(text, Path::new("t.zone"), &apex).unwrap();
         let zone = Zone::from_records(recs, &src, &apex, Dnssec::Strip).unwrap();
         let (_, key) = keys::generate(&apex, SecurityAlgorithm::ECDSAP256SHA256, 257).unwrap();
-        let uses = [KeyUse {
-            key: &key,
-            role: Role::Csk,
-        }];
         let options = Options {
             denial: Denial::Nsec,
             timing: Timing::Fixed(Window {
@@ -537,6 +512,81 @@ pub(crate) mod tests {
             dnskey_ttl: 300,
             cds_digests: Vec::new(),
         };
-        sign_zone(zone, &uses, &[], &options).unwrap()
+        (zone, key, options)
+    }
+
+    fn csk(key: &SigningKey) -> [KeyUse<'_>; 1] {
+        [KeyUse {
+            key,
+            role: Role::Csk,
+        }]
+    }
+
+    /// A small zone signed by one CSK for 1000..2000 (NSEC).
+    pub(crate) fn signed_example() -> SignedZone {
+        let (zone, key, options) = example(EXAMPLE);
+        sign_zone(zone, &csk(&key), &[], &options).unwrap()
+    }
+
+    /// ECDSA signatures differ from run to run: the text without them.
+    fn without_signatures(text: &str) -> String {
+        text.lines()
+            .map(|l| match l.split_whitespace().nth(3) {
+                Some("RRSIG") => l.rsplit_once(' ').map_or(l, |(head, _)| head),
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Streamed signing writes what signing the whole zone and writing it
+    /// would, batch after batch, and counts what it made.
+    #[test]
+    fn streamed_text_is_the_signed_zone_text() {
+        let with_delegation = format!("{EXAMPLE}sub NS ns.sub\nns.sub A 192.0.2.3\n");
+        let (zone, key, options) = example(&with_delegation);
+        let whole = sign_zone(zone.clone(), &csk(&key), &[], &options).unwrap();
+        let mut batches = Vec::new();
+        let counts = sign_zone_streamed(zone, &csk(&key), &options, &mut |b| {
+            batches.push(b.concat());
+            true
+        })
+        .unwrap();
+        let streamed = batches.concat();
+        assert_eq!(
+            without_signatures(&streamed),
+            without_signatures(&whole.to_text())
+        );
+        assert!(streamed.contains("RRSIG"), "{streamed}");
+        assert_eq!(
+            counts,
+            Counts {
+                owners: whole.nodes.len(),
+                signatures: whole.signature_count(),
+            }
+        );
+        let rrsig_lines = streamed
+            .lines()
+            .filter(|l| l.split_whitespace().nth(3) == Some("RRSIG"))
+            .count();
+        assert_eq!(rrsig_lines, counts.signatures);
+    }
+
+    /// A zone without a key for its data is refused before any text.
+    #[test]
+    fn streamed_signing_needs_a_zone_signer() {
+        let (zone, key, options) = example(EXAMPLE);
+        let ksk_only = [KeyUse {
+            key: &key,
+            role: Role::Ksk,
+        }];
+        let mut sent = 0;
+        let err = sign_zone_streamed(zone, &ksk_only, &options, &mut |_| {
+            sent += 1;
+            true
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("no ZSK or CSK"), "{err}");
+        assert_eq!(sent, 0);
     }
 }
