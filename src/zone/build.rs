@@ -19,13 +19,36 @@ use crate::error::Result;
 /// Records of one owner and the owner's sort key (without the apex labels
 /// every owner shares).
 struct Run {
+    /// The key's first eight octets, zero-padded, big-endian: most
+    /// comparisons of the sort end here, without reaching for the key.
+    prefix: u64,
     key: Vec<u8>,
     recs: Vec<SourceRecord>,
 }
 
 impl Run {
+    fn new(key: Vec<u8>, recs: Vec<SourceRecord>) -> Run {
+        let mut head = [0u8; 8];
+        let n = key.len().min(8);
+        head[..n].copy_from_slice(&key[..n]);
+        Run {
+            prefix: u64::from_be_bytes(head),
+            key,
+            recs,
+        }
+    }
+
     fn first_src(&self) -> u32 {
         self.recs.first().map_or(0, |r| r.src)
+    }
+
+    /// Canonical order of the owners; on equal owners, file order. Padding
+    /// keeps the order of the prefixes that of the keys: a key octet after
+    /// a label's 0x00 terminator is never 0x00 (no label is empty).
+    fn order(&self, other: &Run) -> std::cmp::Ordering {
+        (self.prefix.cmp(&other.prefix))
+            .then_with(|| self.key.cmp(&other.key))
+            .then_with(|| self.first_src().cmp(&other.first_src()))
     }
 }
 
@@ -69,7 +92,7 @@ pub(super) fn nodes(
     }
     let mut runs: Vec<Run> = per_piece.into_iter().flat_map(|(r, _)| r).collect();
     // Runs are in file order: on equal owners the earlier run goes first.
-    runs.par_sort_unstable_by(|a, b| a.key.cmp(&b.key).then(a.first_src().cmp(&b.first_src())));
+    runs.par_sort_unstable_by(Run::order);
     runs.dedup_by(|later, earlier| {
         let same = later.key == earlier.key;
         if same {
@@ -117,7 +140,7 @@ fn runs_of(
             let owner = &recs[0].owner;
             let mut key = Vec::with_capacity(owner.len());
             canon::push_key_below(owner, skip, &mut key);
-            Run { key, recs }
+            Run::new(key, recs)
         })
         .collect();
     (runs, stripped)
@@ -233,4 +256,61 @@ fn check_soa_placement<'a>(
         seen = true;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    /// Owners of every length around the eight-octet prefix, sharing
+    /// prefixes, and a second run of one owner: the runs sort as their
+    /// keys, then in file order.
+    #[test]
+    fn runs_sort_by_key_then_file_order() {
+        let names = [
+            "a",
+            "ab",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefgh.b",
+            "b.abcdefgh",
+            "abcdefg.x",
+            "x.abcdefg",
+            "a.b.c.d",
+            "z",
+            "ab",
+        ];
+        let run = |i: usize, n: &str| {
+            let owner = StoredName::from_str(&format!("{n}.example.")).unwrap();
+            let mut key = Vec::new();
+            canon::push_key_below(&owner, 1, &mut key);
+            let rec = SourceRecord {
+                owner,
+                rtype: Rtype::A,
+                ttl: 1,
+                data: bytes::Bytes::from_static(&[192, 0, 2, 1]),
+                src: i as u32,
+            };
+            Run::new(key, vec![rec])
+        };
+        let mut runs: Vec<Run> = names.iter().enumerate().map(|(i, n)| run(i, n)).collect();
+        runs.sort_by(Run::order);
+        let got: Vec<(Vec<u8>, u32)> = runs
+            .iter()
+            .map(|r| (r.key.clone(), r.first_src()))
+            .collect();
+        let mut want = got.clone();
+        want.sort();
+        assert_eq!(got, want);
+        // The two runs of "ab" are next to each other, the earlier first.
+        let ab_owner = StoredName::from_str("ab.example.").unwrap();
+        let ab: Vec<u32> = runs
+            .iter()
+            .filter(|r| r.recs[0].owner == ab_owner)
+            .map(Run::first_src)
+            .collect();
+        assert_eq!(ab, [1, 11]);
+    }
 }
