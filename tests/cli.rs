@@ -40,11 +40,56 @@ fn bad_zone_fails_with_file_line_and_keeps_previous_output() {
         before,
         "previous output changed"
     );
-    let leftovers = std::fs::read_dir(d).unwrap().filter(|e| {
-        e.as_ref()
-            .is_ok_and(|e| e.file_name().to_string_lossy().starts_with(".zonesign-"))
-    });
-    assert_eq!(leftovers.count(), 0, "temporary file left behind");
+    assert_eq!(temporaries(d), 0, "temporary file left behind");
+}
+
+/// Temporary outputs (`.<target>.tmp-<random>`) left in `dir`.
+fn temporaries(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        })
+        .count()
+}
+
+/// A signed zone that cannot be written takes the DS file down with it:
+/// the DS of a new key must not reach the parent for a zone never signed
+/// with it.
+#[test]
+fn unwritable_output_keeps_the_previous_ds_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let zone = d.join("ds.zone");
+    std::fs::write(
+        &zone,
+        "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n",
+    )
+    .unwrap();
+    let ds = d.join("ds.txt");
+    let sign = |key: &std::path::Path, out: &std::path::Path| {
+        let mut c = zonesign();
+        c.arg("sign")
+            .arg(&zone)
+            .args(["--origin", "ds.example", "--key"])
+            .arg(key)
+            .arg("--out")
+            .arg(out)
+            .arg("--ds-out")
+            .arg(&ds);
+        c.output().unwrap()
+    };
+    let first = keygen(d, "ds.example.", "ECDSAP256SHA256", true);
+    assert!(sign(&first, &d.join("out.signed")).status.success());
+    let before = std::fs::read(&ds).unwrap();
+    let second = keygen(d, "ds.example.", "ECDSAP256SHA256", true);
+    let o = sign(&second, &d.join("missing").join("out.signed"));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("missing"), "{err}");
+    assert_eq!(std::fs::read(&ds).unwrap(), before, "the DS file changed");
+    assert_eq!(temporaries(d), 0, "temporary file left behind");
 }
 
 #[test]
