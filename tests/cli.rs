@@ -5,17 +5,16 @@ mod common;
 
 use common::*;
 
+/// A zone that signs: SOA, apex NS and its address.
+const SMALL_ZONE: &str = "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n";
+
 #[test]
 fn bad_zone_fails_with_file_line_and_keeps_previous_output() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let ksk = keygen(d, "bad.example.", "ED25519", true);
     let good = d.join("good.zone");
-    std::fs::write(
-        &good,
-        "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n",
-    )
-    .unwrap();
+    std::fs::write(&good, SMALL_ZONE).unwrap();
     let out = d.join("out.signed");
     let sign = |zone: &std::path::Path| {
         let mut c = zonesign();
@@ -62,11 +61,7 @@ fn unwritable_output_keeps_the_previous_ds_file() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let zone = d.join("ds.zone");
-    std::fs::write(
-        &zone,
-        "$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n",
-    )
-    .unwrap();
+    std::fs::write(&zone, SMALL_ZONE).unwrap();
     let ds = d.join("ds.txt");
     let sign = |key: &std::path::Path, out: &std::path::Path| {
         let mut c = zonesign();
