@@ -1,8 +1,6 @@
 //! The NSEC3 chain (RFC 5155): hashed owners of every authoritative name and
 //! empty non-terminal, sorted by hash, each pointing to the next.
 
-use std::collections::HashSet;
-
 use bytes::Bytes;
 use domain::base::iana::{Nsec3HashAlgorithm, Rtype};
 use domain::base::name::ToName;
@@ -72,39 +70,59 @@ pub fn nsec3param(params: &Nsec3Params) -> Result<Rdata, String> {
 
 /// Names that need an NSEC3: the chained owners plus every empty
 /// non-terminal between them and the apex (RFC 5155 s7.1).
+///
+/// `nodes` are in canonical order, where every name's descendants follow
+/// it without a break. So the names that exist (owners, and the empty
+/// non-terminals found so far) above the owner at hand are exactly the
+/// stack of ancestors kept from the owners before it, and no set of every
+/// name is needed.
 pub fn chain_names(
     nodes: &[Node],
     apex: &StoredName,
     opt_out: bool,
 ) -> Vec<(Vec<u8>, Option<usize>)> {
-    let mut existing: HashSet<Vec<u8>> = HashSet::with_capacity(nodes.len());
-    for n in nodes {
-        existing.insert(canon::wire(&n.owner));
-    }
-    let apex_len = apex.label_count();
-    let mut ents: HashSet<Vec<u8>> = HashSet::new();
-    let mut out = Vec::with_capacity(nodes.len());
+    let apex_labels = apex.label_count();
+    // Canonical wires, each an ancestor of the next: the path from the
+    // apex to the previous owner, through names that exist.
+    let mut path: Vec<Vec<u8>> = Vec::new();
+    let mut out = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
-        if !in_chain(n, opt_out) {
-            continue;
-        }
         let wire = canon::wire(&n.owner);
-        // Walk up the ancestors until the apex or a name already known.
-        let mut pos = 0usize;
-        let mut labels = n.owner.label_count();
-        while labels > apex_len + 1 {
-            pos += wire[pos] as usize + 1;
-            labels -= 1;
-            let ancestor = &wire[pos..];
-            if existing.contains(ancestor) || ents.contains(ancestor) {
-                break;
-            }
-            ents.insert(ancestor.to_vec());
-            out.push((ancestor.to_vec(), None));
+        while path.last().is_some_and(|p| !is_at_or_below(&wire, p)) {
+            path.pop();
         }
-        out.push((wire, Some(i)));
+        if in_chain(n, opt_out) {
+            // Ancestors below the deepest known one are empty
+            // non-terminals, found from the closest one up.
+            let known = path.last().map_or(0, Vec::len);
+            let mut ents = Vec::new();
+            let (mut pos, mut labels) = (0usize, n.owner.label_count());
+            while labels > apex_labels + 1 {
+                pos += wire[pos] as usize + 1;
+                labels -= 1;
+                if wire.len() - pos <= known {
+                    break;
+                }
+                ents.push(wire[pos..].to_vec());
+            }
+            for ent in ents.into_iter().rev() {
+                out.push((ent.clone(), None));
+                path.push(ent);
+            }
+            out.push((wire.clone(), Some(i)));
+        }
+        path.push(wire);
     }
     out
+}
+
+/// Is the canonical wire `name` equal to or below `ancestor`?
+fn is_at_or_below(name: &[u8], ancestor: &[u8]) -> bool {
+    let mut at = 0;
+    while name.len() - at > ancestor.len() {
+        at += name[at] as usize + 1;
+    }
+    name[at..] == *ancestor
 }
 
 /// NSEC3 RRsets sorted by hash. `nodes` must already hold the apex's
@@ -174,4 +192,67 @@ pub fn nodes_of(rrsets: Vec<Rrset>) -> Vec<Node> {
             rrsets: vec![r],
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zone::{Dnssec, Zone, reader};
+    use std::collections::BTreeSet;
+    use std::path::Path;
+    use std::str::FromStr;
+
+    /// The names every in-chain owner and every ancestor of one between it
+    /// and the apex that is not an owner: RFC 5155 s7.1 read literally,
+    /// with a set of every owner.
+    fn by_the_rfc(zone: &Zone, opt_out: bool) -> BTreeSet<(Vec<u8>, Option<usize>)> {
+        let owners: BTreeSet<Vec<u8>> = zone.nodes.iter().map(|n| canon::wire(&n.owner)).collect();
+        let mut want = BTreeSet::new();
+        for (i, n) in zone.nodes.iter().enumerate() {
+            if !in_chain(n, opt_out) {
+                continue;
+            }
+            let wire = canon::wire(&n.owner);
+            want.insert((wire.clone(), Some(i)));
+            let mut pos = 0;
+            for _ in zone.apex.label_count() + 1..n.owner.label_count() {
+                pos += wire[pos] as usize + 1;
+                if !owners.contains(&wire[pos..]) {
+                    want.insert((wire[pos..].to_vec(), None));
+                }
+            }
+        }
+        want
+    }
+
+    /// Deep empty non-terminals shared by several owners, names in mixed
+    /// case, an owner that is a label prefix of another, a secure and an
+    /// insecure delegation with names below them, and a DNAME.
+    #[test]
+    fn empty_non_terminals_are_those_of_the_rfc() {
+        let text = "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n\
+                    a.b.c.d A 192.0.2.1\nX.b.C.d A 192.0.2.1\nz.c.d A 192.0.2.1\n\
+                    d A 192.0.2.1\ne.f.g A 192.0.2.1\nee.f.g A 192.0.2.1\n\
+                    h.i.ee.f.g A 192.0.2.1\nsecure NS ns.secure\nsecure DS 1 13 2 00\n\
+                    a.b.secure A 192.0.2.1\nx.insec.k NS ns.x.insec.k\n\
+                    ns.x.insec.k A 192.0.2.1\nm.n.x.insec.k A 192.0.2.1\n\
+                    dn DNAME example.net.\ny.z.dn A 192.0.2.1\n";
+        let apex = StoredName::from_str("example.").unwrap();
+        let (recs, src) = reader::read_str(text, Path::new("t.zone"), &apex).unwrap();
+        let zone = Zone::from_records(recs, &src, &apex, Dnssec::Strip).unwrap();
+        for opt_out in [false, true] {
+            let got: Vec<_> = chain_names(&zone.nodes, &apex, opt_out);
+            let set: BTreeSet<_> = got.iter().cloned().collect();
+            assert_eq!(set.len(), got.len(), "a name twice");
+            assert_eq!(set, by_the_rfc(&zone, opt_out), "opt-out {opt_out}");
+        }
+        // b.c.d, c.d, f.g, g, i.ee.f.g; insec.k and k only without opt-out.
+        let ents = |o| {
+            chain_names(&zone.nodes, &apex, o)
+                .iter()
+                .filter(|n| n.1.is_none())
+                .count()
+        };
+        assert_eq!((ents(false), ents(true)), (7, 5));
+    }
 }
