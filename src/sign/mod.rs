@@ -2,6 +2,7 @@
 //! apex, builds the denial chain, and signs every authoritative RRset with
 //! the keys of the right role, in parallel.
 
+mod owners;
 pub mod reuse;
 pub mod rrsig;
 pub mod text;
@@ -15,6 +16,7 @@ use crate::denial::{Denial, nsec, nsec3};
 use crate::error::{Error, Result};
 use crate::keys::{Role, SigningKey};
 use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, Zone};
+use owners::Owners;
 pub use reuse::{Previous, Reuse, cache_bytes};
 pub use rrsig::{Timing, Window};
 
@@ -204,7 +206,8 @@ pub fn sign_zone_reusing(
     reuse: Option<&Reuse<'_>>,
 ) -> Result<SignedZone> {
     let signers = Signers::of(keys, &zone.apex)?;
-    let (apex, nodes) = with_denial(zone, keys, extra_dnskeys, opts)?;
+    let (apex, owners) = with_denial(zone, keys, extra_dnskeys, opts)?;
+    let nodes = owners.into_vec();
     let mut phases = crate::phases::Phases::start();
     // Owners are signed in parallel, each with all its RRsets: no job list
     // to build and no signatures to hand back to their owners afterwards.
@@ -247,13 +250,13 @@ pub fn sign_zone_streamed(
     send: &mut dyn FnMut(Vec<String>) -> bool,
 ) -> Result<Counts> {
     let signers = Signers::of(keys, &zone.apex)?;
-    let (_, nodes) = with_denial(zone, keys, &[], opts)?;
+    let (_, owners) = with_denial(zone, keys, &[], opts)?;
     let mut counts = Counts {
-        owners: nodes.len(),
+        owners: owners.len(),
         signatures: 0,
     };
-    let bar = crate::progress::bar("signing", nodes.len() as u64);
-    let mut rest = nodes.into_iter();
+    let bar = crate::progress::bar("signing", counts.owners as u64);
+    let mut rest = owners.into_iter();
     loop {
         let batch: Vec<Node> = rest.by_ref().take(BATCH).collect();
         if batch.is_empty() {
@@ -283,17 +286,18 @@ pub fn sign_zone_streamed(
 }
 
 /// The zone ready to sign: DNSKEY (and CDS/CDNSKEY, NSEC3PARAM) at the
-/// apex and the denial chain in place, owners in canonical order.
+/// apex and the denial chain in place.
 fn with_denial(
     zone: Zone,
     keys: &[KeyUse<'_>],
     extra_dnskeys: &[Dnskey<Bytes>],
     opts: &Options,
-) -> Result<(StoredName, Vec<Node>)> {
+) -> Result<(StoredName, Owners)> {
     let mut phases = crate::phases::Phases::start();
     let (soa_ttl, minimum) = zone.soa_ttls();
     let apex = zone.apex;
     let mut nodes = zone.nodes;
+    let mut nsec3_nodes = Vec::new();
     add_apex_records(&mut nodes[0], &apex, keys, extra_dnskeys, opts)?;
     let denial_ttl = soa_ttl.min(minimum); // RFC 9077
     match &opts.denial {
@@ -308,11 +312,15 @@ fn with_denial(
         Denial::Nsec3(params) => {
             let sets =
                 nsec3::nsec3_rrsets(&nodes, &apex, params, denial_ttl).map_err(Error::Sign)?;
-            nodes = merge_canonical(nodes, nsec3::nodes_of(sets));
+            nsec3_nodes = nsec3::nodes_of(sets);
         }
     }
     phases.mark("denial");
-    Ok((apex, nodes))
+    let owners = Owners {
+        zone: nodes,
+        nsec3: nsec3_nodes,
+    };
+    Ok((apex, owners))
 }
 
 /// The keys that sign the keyset RRsets at the apex, and the others.
@@ -454,35 +462,6 @@ fn add_apex_records(
         node.insert(Rrset::new(apex.clone(), Rtype::NSEC3PARAM, 0, vec![p]));
     }
     Ok(())
-}
-
-/// Merges two lists of nodes, each in canonical order, into one.
-fn merge_canonical(a: Vec<Node>, b: Vec<Node>) -> Vec<Node> {
-    use crate::zone::canon::push_key;
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    // Two key buffers, reused: a key per node allocated was most of this.
-    let key_into = |n: Option<&Node>, k: &mut Vec<u8>| {
-        k.clear();
-        if let Some(n) = n {
-            push_key(&n.owner, k);
-        }
-    };
-    let (mut ka, mut kb) = (Vec::new(), Vec::new());
-    let mut b = b.into_iter();
-    let mut next = b.next();
-    key_into(next.as_ref(), &mut kb);
-    for n in a {
-        key_into(Some(&n), &mut ka);
-        while next.is_some() && kb < ka {
-            out.extend(next.take());
-            next = b.next();
-            key_into(next.as_ref(), &mut kb);
-        }
-        out.push(n);
-    }
-    out.extend(next);
-    out.extend(b);
-    out
 }
 
 #[cfg(test)]
