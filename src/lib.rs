@@ -14,6 +14,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod lock;
 pub mod manage;
+pub mod memory;
 pub mod phases;
 pub mod policy;
 pub mod progress;

@@ -52,6 +52,9 @@ impl Run {
     }
 }
 
+/// How many slices the owners are built in (see [`nodes`]).
+const BUILD_SLICES: usize = 8;
+
 /// What [`nodes`] makes: owners in canonical order and the warnings.
 pub(super) struct Built {
     pub nodes: Vec<Node>,
@@ -90,7 +93,13 @@ pub(super) fn nodes(
             "{stripped} DNSSEC record(s) in the input were dropped and will be regenerated"
         ));
     }
-    let mut runs: Vec<Run> = per_piece.into_iter().flat_map(|(r, _)| r).collect();
+    crate::memory::release_freed();
+    // At its final size: a collected flatten grows by doubling, and held
+    // twice the runs' descriptors at its last step.
+    let mut runs: Vec<Run> = Vec::with_capacity(per_piece.iter().map(|(r, _)| r.len()).sum());
+    for (piece_runs, _) in per_piece {
+        runs.extend(piece_runs);
+    }
     // Runs are in file order: on equal owners the earlier run goes first.
     runs.par_sort_unstable_by(Run::order);
     runs.dedup_by(|later, earlier| {
@@ -100,17 +109,68 @@ pub(super) fn nodes(
         }
         same
     });
-    let built: Vec<Result<(Node, Vec<String>)>> = runs
-        .into_par_iter()
-        .map(|run| build_node(run.recs, source))
-        .collect();
-    let mut nodes = Vec::with_capacity(built.len());
-    for b in built {
-        let (node, w) = b?;
-        nodes.push(node);
-        warnings.extend(w);
+    // Straight into the owners' vector: a vector of results beside it
+    // would hold every owner twice at the end. Warnings and the first
+    // error (in canonical order) are set aside.
+    let problems = std::sync::Mutex::new(Problems::default());
+    let mut nodes = Vec::with_capacity(runs.len());
+    // A slice of the owners at a time, the memory of the records it freed
+    // handed back before the next: freed in canonical order, they leave
+    // pages the new owners do not fill.
+    let slice = runs.len().div_ceil(BUILD_SLICES).max(1);
+    while !runs.is_empty() {
+        let first = nodes.len();
+        let take = slice.min(runs.len());
+        let built = runs.par_drain(..take).enumerate().map(|(k, run)| {
+            let mut w = Vec::new();
+            let (node, error) = match build_node(run.recs, source, &mut w) {
+                Ok(node) => (node, None),
+                Err(e) => (Node::placeholder(), Some(e)),
+            };
+            if (!w.is_empty() || error.is_some())
+                && let Ok(mut p) = problems.lock()
+            {
+                p.note(first + k, w, error);
+            }
+            node
+        });
+        nodes.par_extend(built);
+        if runs.is_empty() {
+            drop(std::mem::take(&mut runs));
+        }
+        crate::memory::release_freed();
     }
+    let problems = problems
+        .into_inner()
+        .map_err(|_| source.zone_error("a thread building owners failed"))?;
+    if let Some((_, e)) = problems.error {
+        return Err(e);
+    }
+    let mut per_owner = problems.warnings;
+    per_owner.sort_unstable_by_key(|(i, _)| *i);
+    warnings.extend(per_owner.into_iter().flat_map(|(_, w)| w));
     Ok(Built { nodes, warnings })
+}
+
+/// What building the owners found: warnings per owner, and the error of
+/// the first owner (in canonical order) that had one.
+#[derive(Default)]
+struct Problems {
+    warnings: Vec<(usize, Vec<String>)>,
+    error: Option<(usize, crate::error::Error)>,
+}
+
+impl Problems {
+    fn note(&mut self, owner: usize, warnings: Vec<String>, error: Option<crate::error::Error>) {
+        if !warnings.is_empty() {
+            self.warnings.push((owner, warnings));
+        }
+        if let Some(e) = error
+            && self.error.as_ref().is_none_or(|(first, _)| owner < *first)
+        {
+            self.error = Some((owner, e));
+        }
+    }
 }
 
 /// Cuts one piece into runs of one owner (byte-equal, so owners that differ
@@ -148,14 +208,17 @@ fn runs_of(
 
 /// Builds one owner from its records: RRsets in type order, RDATA in
 /// canonical order, duplicates merged, TTLs harmonised, and the per-owner
-/// rules (CNAME) applied. Returns the node and its warnings.
-fn build_node(mut recs: Vec<SourceRecord>, source: &Source) -> Result<(Node, Vec<String>)> {
+/// rules (CNAME) applied; its warnings go to `warnings`.
+fn build_node(
+    mut recs: Vec<SourceRecord>,
+    source: &Source,
+    warnings: &mut Vec<String>,
+) -> Result<Node> {
     recs.sort_by(|a, b| {
         (a.rtype.to_int().cmp(&b.rtype.to_int()))
             .then_with(|| canonical(a.rtype, &a.data).cmp(&canonical(b.rtype, &b.data)))
             .then(a.src.cmp(&b.src))
     });
-    let mut warnings = Vec::new();
     let types = recs.chunk_by(|a, b| a.rtype == b.rtype).count();
     let mut node = Node {
         owner: recs[0].owner.clone(),
@@ -209,7 +272,7 @@ fn build_node(mut recs: Vec<SourceRecord>, source: &Source) -> Result<(Node, Vec
             .push(Rrset::from_ordered(first.owner.clone(), rtype, ttl, &wires));
         check_node_rules(&node, &first_src, source)?;
     }
-    Ok((node, warnings))
+    Ok(node)
 }
 
 /// Types that may stand beside a CNAME (RFC 4035 s2.5).
