@@ -235,7 +235,7 @@ pub struct Counts {
 /// Owners signed and turned into text per batch, while the batch before is
 /// written: large enough to keep every core busy, small enough that the
 /// text in flight is a few tens of MiB.
-const BATCH: usize = text::CHUNK * 32;
+const BATCH: usize = text::CHUNK * 8;
 
 /// [`sign_zone`] straight to text, for `zonesign sign`: owners are signed
 /// and written out batch by batch, each piece of text made by the task

@@ -146,110 +146,60 @@ pub fn read_str_pieces(
     })
 }
 
-/// Pieces of normalised text handed to the parsers and not yet parsed:
-/// few, so that the text is parsed about as fast as it is made and never
-/// held whole.
+/// Pieces of normalised text waiting for a parser: few, so that the text
+/// is parsed about as fast as it is made and never held whole.
 const PIECES_IN_FLIGHT: usize = 4;
 
-/// A piece's index of its first record, and its records or the index and
-/// reason of its first bad record.
-type Parsed = (
-    usize,
-    std::result::Result<Vec<SourceRecord>, (usize, String)>,
-);
-
 /// Runs `feed` on this thread, which normalises the input piece by piece,
-/// while rayon's workers turn each piece into records: the serial part of
-/// reading hides behind the parallel part.
+/// while a parser thread per core turns each piece into records: the
+/// serial part of reading hides behind the parallel part.
 fn read_with(
     default_ttl: Option<u32>,
     feed: impl FnOnce(&mut Normalizer) -> Result<()>,
 ) -> Result<(Vec<Vec<SourceRecord>>, Source)> {
+    type Parsed = (
+        usize,
+        std::result::Result<Vec<SourceRecord>, (usize, String)>,
+    );
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(PIECES_IN_FLIGHT);
+    // Each parser holds the receiver: should they all stop, sending fails
+    // rather than waiting for ever.
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    let parsed: std::sync::Mutex<Vec<Parsed>> = std::sync::Mutex::new(Vec::new());
     let mut phases = crate::phases::Phases::start();
-    let mut n = Normalizer::new(Parsers::new(), default_ttl);
-    let fed = feed(&mut n).and_then(|()| n.send_piece());
-    phases.mark("normalise");
-    let source = n.source;
-    let mut parsed = n.sink.finish();
+    let (fed, source) = std::thread::scope(|s| {
+        for _ in 0..rayon::current_num_threads() {
+            let rx = rx.clone();
+            let parsed = &parsed;
+            s.spawn(move || {
+                loop {
+                    // The lock is held only to take a piece, not to parse it.
+                    let next = rx.lock().map(|r| r.recv());
+                    let Ok(Ok(piece)) = next else { break };
+                    let result = super::parse::piece(&piece.text, &piece.origin, piece.first);
+                    if let Ok(mut p) = parsed.lock() {
+                        p.push((piece.first, result));
+                    }
+                }
+            });
+        }
+        drop(rx);
+        let mut n = Normalizer::new(tx, default_ttl);
+        let fed = feed(&mut n).and_then(|()| n.send_piece());
+        phases.mark("normalise");
+        // Dropping the normaliser closes the channel: the parsers finish.
+        (fed, n.source)
+    });
     fed?;
+    let mut parsed = parsed
+        .into_inner()
+        .map_err(|_| source.zone_error("a parser thread failed"))?;
     parsed.sort_unstable_by_key(|(first, _)| *first);
     let pieces = parsed
         .into_iter()
         .map(|(_, r)| r.map_err(|(idx, reason)| source.error(idx, reason)))
         .collect::<Result<Vec<_>>>()?;
     Ok((pieces, source))
-}
-
-/// Pieces parsed on rayon's pool, whose threads live as long as the
-/// process: the records are allocated where the zone is built and freed,
-/// so the allocator reuses their memory there. (Threads of our own would
-/// leave it with heaps no thread takes back while the zone is built.)
-struct Parsers {
-    tx: std::sync::mpsc::Sender<Parsed>,
-    rx: std::sync::mpsc::Receiver<Parsed>,
-    in_flight: usize,
-    parsed: Vec<Parsed>,
-}
-
-impl Parsers {
-    fn new() -> Parsers {
-        let (tx, rx) = std::sync::mpsc::channel();
-        Parsers {
-            tx,
-            rx,
-            in_flight: 0,
-            parsed: Vec::new(),
-        }
-    }
-
-    /// Parses `piece` on the pool, once fewer than [`PIECES_IN_FLIGHT`]
-    /// are being parsed.
-    fn send(&mut self, piece: Piece) {
-        while self.in_flight >= PIECES_IN_FLIGHT {
-            self.take_one();
-        }
-        let tx = self.tx.clone();
-        rayon::spawn(move || {
-            let run = || super::parse::piece(&piece.text, &piece.origin, piece.first);
-            // A panic is a bug; it becomes this piece's error rather than
-            // a reader waiting for ever.
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-                .unwrap_or_else(|_| Err((piece.first, "internal error: the parser failed".into())));
-            let _ = tx.send((piece.first, result));
-        });
-        self.in_flight += 1;
-    }
-
-    fn take_one(&mut self) {
-        // Every task sends once, and `self.tx` keeps the channel open.
-        let got = if rayon::current_thread_index().is_some() {
-            // Read on a worker of the pool itself: it runs the pool's jobs
-            // while it waits, or no worker might be left to parse.
-            loop {
-                match self.rx.try_recv() {
-                    Ok(p) => break Some(p),
-                    Err(std::sync::mpsc::TryRecvError::Disconnected) => break None,
-                    Err(std::sync::mpsc::TryRecvError::Empty) => {
-                        if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                            std::thread::yield_now();
-                        }
-                    }
-                }
-            }
-        } else {
-            self.rx.recv().ok()
-        };
-        self.parsed.extend(got);
-        self.in_flight -= 1;
-    }
-
-    /// Waits for every piece; returns them in the order they were parsed.
-    fn finish(mut self) -> Vec<Parsed> {
-        while self.in_flight > 0 {
-            self.take_one();
-        }
-        self.parsed
-    }
 }
 
 fn origin_text(origin: &StoredName) -> String {
@@ -280,7 +230,7 @@ struct Normalizer {
     out_origin: String,
     out_first: usize,
     /// Where full pieces go to be parsed.
-    sink: Parsers,
+    sink: std::sync::mpsc::SyncSender<Piece>,
     source: Source,
     emitted_origin: Option<String>,
     /// `$TTL` in force; like BIND, a `$TTL` inside an included file stays.
@@ -297,7 +247,7 @@ struct FileCtx {
 }
 
 impl Normalizer {
-    fn new(sink: Parsers, default_ttl: Option<u32>) -> Normalizer {
+    fn new(sink: std::sync::mpsc::SyncSender<Piece>, default_ttl: Option<u32>) -> Normalizer {
         Normalizer {
             out: Vec::new(),
             out_origin: String::new(),
@@ -320,8 +270,9 @@ impl Normalizer {
             origin: self.out_origin.clone(),
             first: self.out_first,
         };
-        self.sink.send(piece);
-        Ok(())
+        self.sink
+            .send(piece)
+            .map_err(|_| self.source.zone_error("the parser threads stopped"))
     }
 
     fn file(
@@ -706,23 +657,6 @@ mod tests {
             err.to_string().contains(&format!("t:{}:", lines + 1)),
             "{err}"
         );
-    }
-
-    /// A zone read from a worker of the pool that parses it (one thread
-    /// here, so a blocking wait would never end) is read whole.
-    #[test]
-    fn read_on_a_worker_of_the_pool() {
-        let apex = StoredName::from_str("example.").unwrap();
-        let mut text = String::from("$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n");
-        for n in 0..PARSE_CHUNK * (PIECES_IN_FLIGHT + 2) {
-            text.push_str(&format!("h{n} A 192.0.2.1\n"));
-        }
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        let recs = pool.install(|| read_str(&text, Path::new("t"), &apex).unwrap().0);
-        assert_eq!(recs.len(), 2 + PARSE_CHUNK * (PIECES_IN_FLIGHT + 2));
     }
 
     /// A lone `@` in a name field is the origin, in either path; in text
