@@ -102,6 +102,31 @@ fn a_rerun_changes_nothing_and_one_record_resigns_one_rrset() {
     assert!(site.serial("example.org") > old_serial);
     let (ok, out) = site.verify("example.org", &site.ds("example.org"), T0 + 7 * 3600);
     assert!(ok, "{out}");
+
+    // A change of length (settled without hashing the text twice): the
+    // state records the SHA-256 of what was written, so the next run
+    // trusts that output and keeps all but the two new signatures.
+    let serial = site.serial("example.org");
+    site.write_zone(
+        "example.org",
+        &zone_text("example.org", 1, "txt IN TXT \"longer\""),
+    );
+    site.run_ok(T0 + 8 * 3600, &[]);
+    assert!(site.serial("example.org") > serial);
+    site.write_zone(
+        "example.org",
+        &zone_text("example.org", 1, "txt IN TXT \"longer2\""),
+    );
+    let report = site.run_json(T0 + 9 * 3600, &[]);
+    let zone = &report["zones"][0];
+    let signatures = zone["signatures"].as_u64().unwrap_or(0);
+    assert!(signatures > 2, "{report}");
+    assert_eq!(zone["reused"].as_u64(), Some(signatures - 2), "{report}");
+    assert_eq!(
+        zone["warnings"].as_array().map_or(0, Vec::len),
+        0,
+        "{report}"
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! others are still signed. Children are signed before their parents, so a
 //! parent in the same configuration publishes its children's current DS.
 
+mod last;
 mod parent;
 mod quiet;
 mod tree;
