@@ -230,20 +230,24 @@ fn build_node(
     // Per RRset: the source index of its first record in canonical order.
     let mut first_src: Vec<u32> = Vec::with_capacity(types);
     let mut wires = Vec::new();
-    for same_type in recs.chunk_by(|a, b| a.rtype == b.rtype) {
-        let first = &same_type[0];
+    // Records are taken apart, not copied: their octets share one counted
+    // buffer per piece of the file, and every clone and drop of it is an
+    // atomic operation on a line the other cores touch too.
+    let mut recs = recs.into_iter().peekable();
+    while let Some(first) = recs.next() {
         let rtype = first.rtype;
         // The TTL of the record earliest in the file wins, as in BIND.
         let mut ttl_src = first.src;
         let mut ttl = first.ttl;
         wires.clear();
-        wires.push(first.data.clone());
-        let mut last = first;
-        for r in &same_type[1..] {
-            if canonical(rtype, &r.data) == canonical(rtype, &last.data) {
+        wires.push(first.data);
+        while let Some(r) = recs.next_if(|r| r.rtype == rtype) {
+            if wires
+                .last()
+                .is_some_and(|last| canonical(rtype, &r.data) == canonical(rtype, last))
+            {
                 continue; // duplicate RR (perhaps in another case)
             }
-            last = r;
             if r.ttl != ttl {
                 let earlier = r.src < ttl_src;
                 let keep = if earlier { r.ttl } else { ttl };
@@ -265,11 +269,11 @@ fn build_node(
                     format!("{}: more than one CNAME record", r.owner),
                 ));
             }
-            wires.push(r.data.clone());
+            wires.push(r.data);
         }
         first_src.push(first.src);
         node.rrsets
-            .push(Rrset::from_ordered(first.owner.clone(), rtype, ttl, &wires));
+            .push(Rrset::from_ordered(first.owner, rtype, ttl, &mut wires));
         check_node_rules(&node, &first_src, source)?;
     }
     Ok(node)

@@ -54,32 +54,33 @@ impl Rrset {
             wires.sort_by(|a, b| canonical(rtype, a).cmp(&canonical(rtype, b)));
             wires.dedup_by(|a, b| canonical(rtype, a) == canonical(rtype, b));
         }
-        Rrset::from_ordered(owner, rtype, ttl, &wires)
+        Rrset::from_ordered(owner, rtype, ttl, &mut wires)
     }
 
     /// Builds an RRset from wire-form RDATA already in canonical order and
-    /// without duplicates.
+    /// without duplicates, taking the octets out of `wires` (a single
+    /// record's are moved, not counted again).
     pub(crate) fn from_ordered(
         owner: StoredName,
         rtype: Rtype,
         ttl: u32,
-        wires: &[Bytes],
+        wires: &mut Vec<Bytes>,
     ) -> Rrset {
-        let records = match wires {
-            [one] => Records {
-                buf: one.clone(),
+        let records = match wires.len() {
+            1 => Records {
+                buf: wires.pop().unwrap_or_default(),
                 count: 1,
             },
-            _ => {
+            count => {
                 let len = wires.iter().map(|w| w.len() + 2).sum();
                 let mut buf = BytesMut::with_capacity(len);
-                for w in wires {
+                for w in wires.drain(..) {
                     buf.put_u16(w.len() as u16);
-                    buf.put_slice(w);
+                    buf.put_slice(&w);
                 }
                 Records {
                     buf: buf.freeze(),
-                    count: wires.len() as u32,
+                    count: count as u32,
                 }
             }
         };
