@@ -109,9 +109,16 @@ pub(super) fn nodes(
         }
         same
     });
-    // Straight into the owners' vector: a vector of results beside it
-    // would hold every owner twice at the end. Warnings and the first
-    // error (in canonical order) are set aside.
+    let (nodes, per_owner) = build_owners(runs, source)?;
+    warnings.extend(per_owner);
+    Ok(Built { nodes, warnings })
+}
+
+/// Builds every owner from its run, in parallel, straight into the owners'
+/// vector (a vector of results beside it would hold every owner twice at
+/// the end); returns the owners and their warnings in canonical order, or
+/// the error of the first owner that has one.
+fn build_owners(mut runs: Vec<Run>, source: &Source) -> Result<(Vec<Node>, Vec<String>)> {
     let problems = std::sync::Mutex::new(Problems::default());
     let mut nodes = Vec::with_capacity(runs.len());
     // A slice of the owners at a time, the memory of the records it freed
@@ -148,8 +155,7 @@ pub(super) fn nodes(
     }
     let mut per_owner = problems.warnings;
     per_owner.sort_unstable_by_key(|(i, _)| *i);
-    warnings.extend(per_owner.into_iter().flat_map(|(_, w)| w));
-    Ok(Built { nodes, warnings })
+    Ok((nodes, per_owner.into_iter().flat_map(|(_, w)| w).collect()))
 }
 
 /// What building the owners found: warnings per owner, and the error of
