@@ -234,8 +234,12 @@ pub struct Counts {
 
 /// Owners signed and turned into text per batch, while the batch before is
 /// written: large enough to keep every core busy, small enough that the
-/// text in flight is a few tens of MiB.
-const BATCH: usize = text::CHUNK * 8;
+/// text in flight is a few MiB.
+const BATCH: usize = 16384;
+
+/// Owners per task of a batch: small, because every core waits at a
+/// batch's end for the last task to finish.
+const BATCH_TASK: usize = 256;
 
 /// [`sign_zone`] straight to text, for `zonesign sign`: owners are signed
 /// and written out batch by batch, each piece of text made by the task
@@ -265,7 +269,7 @@ pub fn sign_zone_streamed(
         bar.inc(batch.len() as u64);
         let pieces = batch
             .into_par_iter()
-            .chunks(text::CHUNK)
+            .chunks(BATCH_TASK)
             .map(|owners| {
                 let mut piece = text::Piece::with_owners(owners.len());
                 let mut signatures = 0;
