@@ -178,36 +178,35 @@ fn verify(
     // Node by node in parallel: each node's RRSIGs are parsed once and
     // checked against the RRsets they cover.
     let bar = crate::progress::bar("verifying", zone.nodes.len() as u64);
-    let results: Vec<NodeResult<'_>> = zone
+    // Folded per split of the owners and joined in order, with a scratch
+    // list per split: no result and no list per owner or RRset.
+    let tally = zone
         .nodes
         .par_iter()
         .enumerate()
-        .map(|(i, node)| {
-            bar.inc(1);
-            let parsed: Vec<Signature>;
-            let sigs = match given.and_then(|g| g.get(i)) {
-                Some(sigs) => &sigs[..],
-                None => {
-                    parsed = rrsigs(node).collect();
-                    &parsed[..]
-                }
-            };
-            check_node(&ctx, node, sigs)
-        })
-        .collect();
+        .fold(
+            || (Tally::default(), Vec::new()),
+            |(mut tally, mut good_algs), (i, node)| {
+                bar.inc(1);
+                let parsed: Vec<Signature>;
+                let sigs = match given.and_then(|g| g.get(i)) {
+                    Some(sigs) => &sigs[..],
+                    None => {
+                        parsed = rrsigs(node).collect();
+                        &parsed[..]
+                    }
+                };
+                check_node(&ctx, node, sigs, &mut tally, &mut good_algs);
+                (tally, good_algs)
+            },
+        )
+        .map(|(tally, _)| tally)
+        .reduce(Tally::default, Tally::join);
     drop(bar);
-    let mut dnskey_signers: Vec<u16> = Vec::new();
-    for r in results {
-        report.errors.extend(r.errors);
-        for (set, (errors, verified, good_tags)) in r.sets {
-            report.errors.extend(errors);
-            report.rrsigs_verified += verified;
-            report.rrsets_checked += 1;
-            if set.rtype == Rtype::DNSKEY && set.owner == *apex {
-                dnskey_signers = good_tags;
-            }
-        }
-    }
+    report.errors.extend(tally.errors);
+    report.rrsigs_verified += tally.verified;
+    report.rrsets_checked += tally.rrsets;
+    let dnskey_signers = tally.dnskey_signers;
     phases.mark("verify: signatures");
     check_keyset(zone, &keys, &dnskey_signers, ds, &mut report);
     check_order(zone, &mut report);
@@ -243,75 +242,93 @@ struct Ctx<'a> {
     trusted: &'a (dyn Fn(&Signature) -> bool + Sync),
 }
 
-/// What [`check_node`] finds: errors about the node's RRSIGs, and per
-/// RRset its errors, the signatures verified and the tags of good ones.
-struct NodeResult<'a> {
+/// What checking a run of owners found, in owner order.
+#[derive(Default)]
+struct Tally {
     errors: Vec<String>,
-    sets: Vec<(&'a Rrset, SetResult)>,
+    /// RRSIGs that verified, and RRsets checked.
+    verified: usize,
+    rrsets: usize,
+    /// The tags of the keys whose RRSIGs over the apex DNSKEY RRset verify.
+    dnskey_signers: Vec<u16>,
 }
 
-/// What [`check_rrset`] finds: errors, signatures verified, good key tags.
-type SetResult = (Vec<String>, usize, Vec<u16>);
-
-/// Checks every RRset of `node` with the RRSIGs that cover it.
-fn check_node<'a>(ctx: &Ctx<'_>, node: &'a Node, sigs: &[Signature]) -> NodeResult<'a> {
-    let errors = sigs
-        .iter()
-        .filter(|s| !node.has(s.type_covered()))
-        .map(|s| {
-            format!(
-                "{} RRSIG covers {}, which is not there",
-                node.owner,
-                s.type_covered()
-            )
-        })
-        .collect();
-    let sets = node
-        .rrsets
-        .iter()
-        .filter(|set| set.rtype != Rtype::RRSIG)
-        .map(|set| {
-            let covering: Vec<&Signature> = sigs
-                .iter()
-                .filter(|s| s.type_covered() == set.rtype)
-                .collect();
-            (set, check_rrset(ctx, node, set, &covering))
-        })
-        .collect();
-    NodeResult { errors, sets }
+impl Tally {
+    /// `self` followed by `later`.
+    fn join(mut self, later: Tally) -> Tally {
+        self.errors.extend(later.errors);
+        self.verified += later.verified;
+        self.rrsets += later.rrsets;
+        if !later.dnskey_signers.is_empty() {
+            self.dnskey_signers = later.dnskey_signers;
+        }
+        self
+    }
 }
 
-/// Checks one RRset: signatures only if authoritative, every RRSIG valid,
-/// every DNSKEY algorithm represented (RFC 6840 s5.11). Returns the errors,
-/// the number of RRSIGs verified and the tags of the keys that signed it.
-fn check_rrset(ctx: &Ctx<'_>, node: &Node, set: &Rrset, sigs: &[&Signature]) -> SetResult {
-    let mut errors = Vec::new();
+/// Checks every RRset of `node` with the RRSIGs that cover it, and that
+/// every RRSIG covers an RRset there. `good_algs` is scratch space.
+fn check_node(
+    ctx: &Ctx<'_>,
+    node: &Node,
+    sigs: &[Signature],
+    tally: &mut Tally,
+    good_algs: &mut Vec<SecurityAlgorithm>,
+) {
+    for s in sigs.iter().filter(|s| !node.has(s.type_covered())) {
+        tally.errors.push(format!(
+            "{} RRSIG covers {}, which is not there",
+            node.owner,
+            s.type_covered()
+        ));
+    }
+    for set in node.rrsets.iter().filter(|set| set.rtype != Rtype::RRSIG) {
+        tally.rrsets += 1;
+        check_rrset(ctx, node, set, sigs, tally, good_algs);
+    }
+}
+
+/// Checks one RRset against the RRSIGs among `sigs` that cover it:
+/// signatures only if authoritative, every RRSIG valid, every DNSKEY
+/// algorithm represented (RFC 6840 s5.11).
+fn check_rrset(
+    ctx: &Ctx<'_>,
+    node: &Node,
+    set: &Rrset,
+    sigs: &[Signature],
+    tally: &mut Tally,
+    good_algs: &mut Vec<SecurityAlgorithm>,
+) {
+    let covering = || sigs.iter().filter(|s| s.type_covered() == set.rtype);
+    let errors = &mut tally.errors;
     // Named only in errors: formatting it for every RRset cost more than
     // checking a kept signature.
     let what = || format!("{} {}", set.owner, set.rtype);
     if !is_signed(node, set.rtype) {
-        if !sigs.is_empty() {
+        if covering().next().is_some() {
             let why = match node.kind {
                 NodeKind::Occluded => "occluded data or glue",
                 _ => "non-authoritative data at a delegation",
             };
             errors.push(format!("{}: has an RRSIG but is {why}", what()));
         }
-        return (errors, 0, Vec::new());
+        return;
     }
-    if sigs.is_empty() {
+    if covering().next().is_none() {
         errors.push(format!("{}: no RRSIG", what()));
-        return (errors, 0, Vec::new());
+        return;
     }
-    let mut good_algs = Vec::new();
-    let mut good_tags = Vec::new();
+    let keyset = set.rtype == Rtype::DNSKEY && set.owner == ctx.zone.apex;
+    good_algs.clear();
     let mut verified = 0;
-    for sig in sigs {
+    for sig in covering() {
         match check_rrsig(ctx, set, sig) {
             Ok(()) => {
                 verified += 1;
                 good_algs.push(sig.algorithm());
-                good_tags.push(sig.key_tag());
+                if keyset {
+                    tally.dnskey_signers.push(sig.key_tag());
+                }
             }
             Err(e) => errors.push(format!(
                 "{}: RRSIG by key {} ({}): {e}",
@@ -329,7 +346,7 @@ fn check_rrset(ctx: &Ctx<'_>, node: &Node, set: &Rrset, sigs: &[&Signature]) -> 
             ));
         }
     }
-    (errors, verified, good_tags)
+    tally.verified += verified;
 }
 
 fn check_rrsig(ctx: &Ctx<'_>, set: &Rrset, sig: &Signature) -> Result<(), String> {
