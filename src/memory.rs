@@ -11,7 +11,9 @@
 /// much, not in a loop.
 pub fn release_freed() {
     let collect = || {
-        // SAFETY: mi_collect only walks this thread's own heap.
+        // SAFETY: mi_collect takes no pointers; mimalloc allows it on any
+        // thread at any time (it collects that thread's heap and purges
+        // what is free).
         unsafe { libmimalloc_sys::mi_collect(true) }
     };
     rayon::broadcast(|_| collect());

@@ -102,9 +102,10 @@ fn sign_and_write(
 
     let mut phases = crate::phases::Phases::start();
     let out_path = signed_file(cfg, name);
+    let sigs_path = cfg.sigs_file(name);
     let reading = Reading::start(
         out_path.clone(),
-        cfg.sigs_file(name),
+        sigs_path.clone(),
         apex.clone(),
         state.history.signed_sha256.clone(),
     );
@@ -250,7 +251,7 @@ fn sign_and_write(
         report.written.push(out_path.display().to_string());
     }
     // Not reported: the cache is the run's own, not an output.
-    write_if_changed(&cfg.sigs_file(name), &cache)?;
+    write_if_changed(&sigs_path, &cache)?;
     let ds_path = ds_file(cfg, name);
     if write_if_changed(&ds_path, ds_text.as_bytes())? {
         report.written.push(ds_path.display().to_string());

@@ -88,7 +88,10 @@ pub fn chain_names(
     let mut out = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
         let wire = canon::wire(&n.owner);
-        while path.last().is_some_and(|p| !is_at_or_below(&wire, p)) {
+        while path
+            .last()
+            .is_some_and(|p| !canon::wire_at_or_below(&wire, p))
+        {
             path.pop();
         }
         if in_chain(n, opt_out) {
@@ -114,15 +117,6 @@ pub fn chain_names(
         path.push(wire);
     }
     out
-}
-
-/// Is the canonical wire `name` equal to or below `ancestor`?
-fn is_at_or_below(name: &[u8], ancestor: &[u8]) -> bool {
-    let mut at = 0;
-    while name.len() - at > ancestor.len() {
-        at += name[at] as usize + 1;
-    }
-    name[at..] == *ancestor
 }
 
 /// NSEC3 RRsets sorted by hash. `nodes` must already hold the apex's

@@ -32,19 +32,19 @@ impl IntoIterator for Owners {
 
     /// Every owner in canonical order.
     fn into_iter(self) -> Merged {
-        let mut m = Merged {
-            a: self.zone.into_iter(),
-            b: self.nsec3.into_iter(),
-            next_a: None,
-            next_b: None,
-            key_a: Vec::new(),
-            key_b: Vec::new(),
-        };
-        m.next_a = m.a.next();
-        m.next_b = m.b.next();
-        key_into(m.next_a.as_ref(), &mut m.key_a);
-        key_into(m.next_b.as_ref(), &mut m.key_b);
-        m
+        let (mut a, mut b) = (self.zone.into_iter(), self.nsec3.into_iter());
+        let (next_a, next_b) = (a.next(), b.next());
+        let (mut key_a, mut key_b) = (Vec::new(), Vec::new());
+        key_into(next_a.as_ref(), &mut key_a);
+        key_into(next_b.as_ref(), &mut key_b);
+        Merged {
+            a,
+            b,
+            next_a,
+            next_b,
+            key_a,
+            key_b,
+        }
     }
 }
 

@@ -132,7 +132,8 @@ fn build_owners(mut runs: Vec<Run>, source: &Source) -> Result<(Vec<Node>, Vec<S
             let mut w = Vec::new();
             let (node, error) = match build_node(run.recs, source, &mut w) {
                 Ok(node) => (node, None),
-                Err(e) => (Node::placeholder(), Some(e)),
+                // The error is returned; an empty owner holds its place.
+                Err(e) => (empty_owner(), Some(e)),
             };
             if (!w.is_empty() || error.is_some())
                 && let Ok(mut p) = problems.lock()
@@ -156,6 +157,14 @@ fn build_owners(mut runs: Vec<Run>, source: &Source) -> Result<(Vec<Node>, Vec<S
     let mut per_owner = problems.warnings;
     per_owner.sort_unstable_by_key(|(i, _)| *i);
     Ok((nodes, per_owner.into_iter().flat_map(|(_, w)| w).collect()))
+}
+
+fn empty_owner() -> Node {
+    Node {
+        owner: StoredName::root(),
+        kind: NodeKind::Occluded,
+        rrsets: Vec::new(),
+    }
 }
 
 /// What building the owners found: warnings per owner, and the error of

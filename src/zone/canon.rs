@@ -77,12 +77,16 @@ pub fn same(a: &StoredName, b: &StoredName) -> bool {
 /// `domain`'s `ends_with`, which walks labels through an iterator; here
 /// one pass over the label lengths and one comparison of octets.
 pub fn is_at_or_below(name: &StoredName, ancestor: &StoredName) -> bool {
-    let (n, a) = (name.as_slice(), ancestor.as_slice());
+    wire_at_or_below(name.as_slice(), ancestor.as_slice())
+}
+
+/// [`is_at_or_below`] for names in wire form.
+pub fn wire_at_or_below(name: &[u8], ancestor: &[u8]) -> bool {
     let mut at = 0;
-    while n.len() - at > a.len() {
-        at += n[at] as usize + 1;
+    while name.len() - at > ancestor.len() {
+        at += name[at] as usize + 1;
     }
-    n.len() - at == a.len() && n[at..].eq_ignore_ascii_case(a)
+    name.len() - at == ancestor.len() && name[at..].eq_ignore_ascii_case(ancestor)
 }
 
 #[cfg(test)]

@@ -43,15 +43,6 @@ pub struct Node {
 }
 
 impl Node {
-    /// An empty owner, in place of one that could not be built.
-    pub(crate) fn placeholder() -> Node {
-        Node {
-            owner: StoredName::root(),
-            kind: NodeKind::Occluded,
-            rrsets: Vec::new(),
-        }
-    }
-
     pub fn has(&self, rtype: Rtype) -> bool {
         self.rrsets.iter().any(|r| r.rtype == rtype)
     }
