@@ -23,7 +23,12 @@ impl Duration {
 
 /// Parses a TTL field of a master file: seconds or BIND units (no `y`).
 pub fn parse_ttl(text: &str) -> Result<u32, String> {
-    let secs = parse_units(text, false)?.0;
+    // Plain seconds, as nearly every record has them, without the units.
+    let plain = text.len() <= 10 && text.bytes().all(|c| c.is_ascii_digit());
+    let secs = match text.parse::<u64>() {
+        Ok(secs) if plain => secs,
+        _ => parse_units(text, false)?.0,
+    };
     // RFC 2181 s8: a TTL is an unsigned 31-bit value.
     if secs > i32::MAX as u64 {
         return Err(format!("TTL '{text}' is larger than 2147483647"));

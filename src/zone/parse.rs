@@ -34,7 +34,15 @@ pub(super) fn piece(
     // `$ORIGIN` in force.
     let mut slow = format!("$ORIGIN {origin}\n").into_bytes();
     let mut origin_now = origin.as_bytes();
-    for line in text.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+    for line in memchr::memchr_iter(b'\n', text)
+        .chain([text.len()])
+        .scan(0, |start, end| {
+            let line = &text[*start..end];
+            *start = end + 1;
+            Some(line)
+        })
+        .filter(|l| !l.is_empty())
+    {
         if let Some(o) = line.strip_prefix(b"$ORIGIN ") {
             origin_now = o;
         } else {
