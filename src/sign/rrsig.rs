@@ -62,12 +62,20 @@ fn prefix_of(sig: &Rrsig<Bytes, StoredName>, buf: &mut Vec<u8>) {
 /// `rrset` in canonical form and order with the RRSIG's original TTL
 /// (RFC 4034 s3.1.8.1, s6). Used to sign and to verify.
 pub fn signed_data(rrset: &Rrset, sig: &Rrsig<Bytes, StoredName>) -> Vec<u8> {
-    let owner = canon::wire(&rrset.owner);
-    let mut buf = Vec::with_capacity(64 + rrset.len() * (owner.len() + 10) + rrset.wire_len());
+    let owner_len = rrset.owner.len();
+    let mut buf = Vec::with_capacity(64 + rrset.len() * (owner_len + 10) + rrset.wire_len());
     prefix_of(sig, &mut buf);
     let ttl = sig.original_ttl().as_secs();
+    // The canonical owner is made once, then copied from the first record.
+    let mut owner_at = None;
     rrset.for_each_canonical(|wire| {
-        buf.extend_from_slice(&owner);
+        match owner_at {
+            None => {
+                owner_at = Some(buf.len());
+                canon::push_wire(&rrset.owner, &mut buf);
+            }
+            Some(at) => buf.extend_from_within(at..at + owner_len),
+        }
         buf.extend_from_slice(&rrset.rtype.to_int().to_be_bytes());
         buf.extend_from_slice(&1u16.to_be_bytes()); // class IN
         buf.extend_from_slice(&ttl.to_be_bytes());

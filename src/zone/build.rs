@@ -11,7 +11,7 @@
 use domain::base::iana::Rtype;
 use rayon::prelude::*;
 
-use super::rrset::canonical;
+use super::rrset::{canonical, has_names};
 use super::{Dnssec, Source};
 use super::{Node, NodeKind, Rrset, SourceRecord, StoredName, canon, is_generated};
 use crate::error::Result;
@@ -229,9 +229,20 @@ fn build_node(
     source: &Source,
     warnings: &mut Vec<String>,
 ) -> Result<Node> {
+    // The canonical form differs from the wire only where a name in the
+    // RDATA has upper case: looked for once, not in every comparison.
+    let folded = recs
+        .iter()
+        .any(|r| has_names(r.rtype) && r.data.iter().any(u8::is_ascii_uppercase));
+    fn canon(folded: bool, rtype: Rtype, data: &bytes::Bytes) -> std::borrow::Cow<'_, [u8]> {
+        match folded {
+            true => canonical(rtype, data),
+            false => std::borrow::Cow::Borrowed(data),
+        }
+    }
     recs.sort_by(|a, b| {
         (a.rtype.to_int().cmp(&b.rtype.to_int()))
-            .then_with(|| canonical(a.rtype, &a.data).cmp(&canonical(b.rtype, &b.data)))
+            .then_with(|| canon(folded, a.rtype, &a.data).cmp(&canon(folded, b.rtype, &b.data)))
             .then(a.src.cmp(&b.src))
     });
     let types = recs.chunk_by(|a, b| a.rtype == b.rtype).count();
@@ -259,7 +270,7 @@ fn build_node(
         while let Some(r) = recs.next_if(|r| r.rtype == rtype) {
             if wires
                 .last()
-                .is_some_and(|last| canonical(rtype, &r.data) == canonical(rtype, last))
+                .is_some_and(|last| canon(folded, rtype, &r.data) == canon(folded, rtype, last))
             {
                 continue; // duplicate RR (perhaps in another case)
             }

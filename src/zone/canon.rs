@@ -31,12 +31,19 @@ pub fn push_key_below(name: &StoredName, skip: usize, out: &mut Vec<u8>) {
     }
     for &start in starts[..n.saturating_sub(skip)].iter().rev() {
         let start = start as usize;
-        let len = wire[start] as usize;
-        for &c in &wire[start + 1..start + 1 + len] {
-            match c.to_ascii_lowercase() {
-                0 => out.extend_from_slice(&[1, 1]),
-                1 => out.extend_from_slice(&[1, 2]),
-                c => out.push(c),
+        let label = &wire[start + 1..start + 1 + wire[start] as usize];
+        if label.iter().all(|&c| c > 1) {
+            // Nearly every label: copied and lower-cased in place.
+            let at = out.len();
+            out.extend_from_slice(label);
+            out[at..].make_ascii_lowercase();
+        } else {
+            for &c in label {
+                match c.to_ascii_lowercase() {
+                    0 => out.extend_from_slice(&[1, 1]),
+                    1 => out.extend_from_slice(&[1, 2]),
+                    c => out.push(c),
+                }
             }
         }
         out.push(0);
