@@ -57,7 +57,13 @@ pub fn prepare(
         // tempfile creates 0600; public outputs get the usual 0644.
         set_mode(tmp.path(), 0o644).map_err(|e| Error::io(path, e))?;
     }
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+    let mut w = std::io::BufWriter::with_capacity(
+        1 << 20,
+        Syncing {
+            file: tmp.as_file_mut(),
+            unsynced: 0,
+        },
+    );
     write(&mut w)
         .and_then(|()| w.flush())
         .map_err(|e| Error::io(path, e))?;
@@ -67,6 +73,34 @@ pub fn prepare(
         tmp,
         path: path.to_path_buf(),
     })
+}
+
+/// Octets written between two syncs of a large file.
+const SYNC_STEP: usize = 64 << 20;
+
+/// A file synced every [`SYNC_STEP`] octets as it is written: the disk
+/// catches up while the output is still being made (on a writer thread of
+/// its own when streamed), and the final sync has only the tail to wait
+/// for. A 500 MB signed zone waited 0.16 s for it before.
+struct Syncing<'a> {
+    file: &'a mut std::fs::File,
+    unsynced: usize,
+}
+
+impl std::io::Write for Syncing<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.unsynced += n;
+        if self.unsynced >= SYNC_STEP {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// [`prepare`] for text made in batches: `produce` makes them on the
