@@ -11,7 +11,7 @@
 use domain::base::iana::Rtype;
 use rayon::prelude::*;
 
-use super::rrset::{canonical, has_names};
+use super::rrset::{canonical, has_names, has_upper};
 use super::{Dnssec, Source};
 use super::{Node, NodeKind, Rrset, SourceRecord, StoredName, canon, is_generated};
 use crate::error::Result;
@@ -233,7 +233,7 @@ fn build_node(
     // RDATA has upper case: looked for once, not in every comparison.
     let folded = recs
         .iter()
-        .any(|r| has_names(r.rtype) && r.data.iter().any(u8::is_ascii_uppercase));
+        .any(|r| has_names(r.rtype) && has_upper(&r.data));
     fn canon(folded: bool, rtype: Rtype, data: &bytes::Bytes) -> std::borrow::Cow<'_, [u8]> {
         match folded {
             true => canonical(rtype, data),

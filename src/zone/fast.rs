@@ -130,23 +130,32 @@ fn name(text: &[u8], origin: &[u8], out: &mut Vec<u8>) -> Option<()> {
     (out.len() - start <= 255).then_some(())
 }
 
-/// The labels of dotted text, the root's dot alone giving none.
+/// The labels of dotted text, the root's dot alone giving none; `None`
+/// where a label is empty, too long, or holds an octet that is not plain
+/// printable ASCII (escapes are for `domain`). One pass over the text.
 fn labels_of(text: &[u8], out: &mut Vec<u8>) -> Option<()> {
     if text == b"." {
         return Some(());
     }
     let text = text.strip_suffix(b".").unwrap_or(text);
-    for label in text.split(|&c| c == b'.') {
-        let plain = label
-            .iter()
-            .all(|&c| c.is_ascii_graphic() && !matches!(c, b'\\' | b'"' | b'(' | b')' | b';'));
-        if label.is_empty() || label.len() > 63 || !plain {
+    let mut push = |label: &[u8]| {
+        if label.is_empty() || label.len() > 63 {
             return None;
         }
         out.push(label.len() as u8);
         out.extend_from_slice(label);
+        Some(())
+    };
+    let mut start = 0;
+    for (i, &c) in text.iter().enumerate() {
+        if c == b'.' {
+            push(&text[start..i])?;
+            start = i + 1;
+        } else if !(c.is_ascii() && super::lexer::PLAIN[c as usize]) {
+            return None;
+        }
     }
-    Some(())
+    push(&text[start..])
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub struct LexError {
 
 /// Octets that may stand in a word as they are: not white space, a
 /// delimiter, a quote, a backslash or a control character.
-static PLAIN: [bool; 256] = {
+pub(super) static PLAIN: [bool; 256] = {
     let mut t = [true; 256];
     let mut c = 0;
     while c < 0x20 {

@@ -178,7 +178,7 @@ pub fn parse(rtype: Rtype, wire: Bytes) -> Option<Rdata> {
 /// a copy only for a type with names in its RDATA that holds an upper-case
 /// letter, which is rare.
 pub fn canonical(rtype: Rtype, wire: &Bytes) -> Cow<'_, [u8]> {
-    if !has_names(rtype) || !wire.iter().any(u8::is_ascii_uppercase) {
+    if !has_names(rtype) || !has_upper(wire) {
         return Cow::Borrowed(wire);
     }
     let mut v = Vec::with_capacity(wire.len());
@@ -189,6 +189,14 @@ pub fn canonical(rtype: Rtype, wire: &Bytes) -> Cow<'_, [u8]> {
         }
         None => Cow::Borrowed(wire),
     }
+}
+
+/// Does `data` hold an upper-case letter? Every octet is looked at, with
+/// no early exit, so that the loop is vectorised: RDATA is short and
+/// nearly always lower case.
+pub fn has_upper(data: &[u8]) -> bool {
+    data.iter()
+        .fold(false, |any, c| any | c.is_ascii_uppercase())
 }
 
 /// Types whose RDATA holds domain names, which canonical form lower-cases.
