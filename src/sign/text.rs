@@ -73,8 +73,8 @@ impl Piece {
                 write_sigs(text);
                 sigs_written = true;
             }
-            for d in set.records() {
-                write::record_line_at(text, owner, set.ttl, set.rtype, &d);
+            for d in set.wires() {
+                write::record_line_at(text, owner, set.ttl, set.rtype, d);
             }
         }
         if !sigs_written {

@@ -106,25 +106,36 @@ impl Rrset {
         self.records.buf.len()
     }
 
-    /// Each record's RDATA as written (names in their case), in order.
-    pub fn records(&self) -> impl Iterator<Item = Bytes> + '_ {
+    /// Where each record's RDATA is in the buffer, in order.
+    fn spans(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
         let r = &self.records;
         let mut at = 0usize;
         (0..r.count).map(move |_| {
             if r.count == 1 {
-                return r.buf.clone();
+                return 0..r.buf.len();
             }
             let len = u16::from_be_bytes([r.buf[at], r.buf[at + 1]]) as usize;
             at += 2 + len;
-            r.buf.slice(at - len..at)
+            at - len..at
         })
+    }
+
+    /// Each record's RDATA as written (names in their case), in order.
+    pub fn records(&self) -> impl Iterator<Item = Bytes> + '_ {
+        self.spans().map(|span| self.records.buf.slice(span))
+    }
+
+    /// [`Rrset::records`] borrowed: no reference count is touched, which
+    /// matters where every record of the zone is written or signed.
+    pub fn wires(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.spans().map(|span| &self.records.buf[span])
     }
 
     /// Calls `f` with each record's canonical RDATA, copying only what
     /// must be lower-cased.
     pub fn for_each_canonical(&self, mut f: impl FnMut(&[u8])) {
-        for w in self.records() {
-            f(&canonical(self.rtype, &w));
+        for w in self.wires() {
+            f(&canonical(self.rtype, w));
         }
     }
 
@@ -177,12 +188,12 @@ pub fn parse(rtype: Rtype, wire: Bytes) -> Option<Rdata> {
 /// The canonical form of `wire` (RFC 4034 s6.2, as `domain` composes it):
 /// a copy only for a type with names in its RDATA that holds an upper-case
 /// letter, which is rare.
-pub fn canonical(rtype: Rtype, wire: &Bytes) -> Cow<'_, [u8]> {
+pub fn canonical(rtype: Rtype, wire: &[u8]) -> Cow<'_, [u8]> {
     if !has_names(rtype) || !has_upper(wire) {
         return Cow::Borrowed(wire);
     }
     let mut v = Vec::with_capacity(wire.len());
-    match parse(rtype, wire.clone()) {
+    match parse(rtype, Bytes::copy_from_slice(wire)) {
         Some(data) => {
             let _ = data.compose_canonical_rdata(&mut v);
             Cow::Owned(v)

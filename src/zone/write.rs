@@ -168,12 +168,12 @@ pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, rtype: Rtype,
 
 /// [`record_line`] with the owner already written as text (an owner's
 /// records are written one after the other).
-pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wire: &Bytes) {
+pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wire: &[u8]) {
     let start = out.len();
     line_head(out, owner, ttl, rtype);
     if !direct_rdata(out, rtype, wire) {
         out.truncate(start);
-        match super::rrset::parse(rtype, wire.clone()) {
+        match super::rrset::parse(rtype, Bytes::copy_from_slice(wire)) {
             Some(data) => typed_line(out, owner, ttl, &data, wire),
             None => return,
         }
