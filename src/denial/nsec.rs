@@ -1,11 +1,11 @@
 //! The NSEC chain: one NSEC per authoritative owner, in canonical order,
 //! the last pointing back to the apex (RFC 4034 s4.1.1).
 
+use bytes::Bytes;
 use domain::base::iana::Rtype;
-use domain::rdata::Nsec;
 
-use super::{bitmap, bitmap_types, in_chain};
-use crate::zone::{Node, Rdata, Rrset, StoredName};
+use super::{bitmap_types, in_chain, push_bitmap};
+use crate::zone::{Node, Rrset, canon};
 
 /// NSEC RRsets for `nodes` (canonical order, apex first), with `ttl`
 /// (RFC 9077: min(SOA TTL, SOA MINIMUM)).
@@ -17,16 +17,13 @@ pub fn nsec_rrsets(nodes: &[Node], ttl: u32) -> Vec<Rrset> {
         .map(|i| {
             let node = chain[i];
             let next = chain[(i + 1) % chain.len()];
-            let next_name = lowercase(&next.owner);
+            // The RDATA in wire form at once: the next name in canonical
+            // form, then the bitmap (RFC 4034 s4.1).
             let types = bitmap_types(node, Some(Rtype::NSEC));
-            let data = Rdata::Nsec(Nsec::new(next_name, bitmap(&types)));
-            Rrset::new(node.owner.clone(), Rtype::NSEC, ttl, vec![data])
+            let mut wire = Vec::with_capacity(next.owner.len() + 2 + 32);
+            canon::push_wire(&next.owner, &mut wire);
+            push_bitmap(&types, &mut wire);
+            Rrset::single(node.owner.clone(), Rtype::NSEC, ttl, Bytes::from(wire))
         })
         .collect()
-}
-
-/// The name in lower case (the NSEC next name is written in canonical form).
-pub fn lowercase(name: &StoredName) -> StoredName {
-    StoredName::from_octets(bytes::Bytes::from(crate::zone::canon::wire(name)))
-        .unwrap_or_else(|_| name.clone())
 }

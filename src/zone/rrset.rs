@@ -57,6 +57,19 @@ impl Rrset {
         Rrset::from_ordered(owner, rtype, ttl, &mut wires)
     }
 
+    /// An RRset of one record, its RDATA in wire form.
+    pub(crate) fn single(owner: StoredName, rtype: Rtype, ttl: u32, wire: Bytes) -> Rrset {
+        Rrset {
+            owner,
+            rtype,
+            ttl,
+            records: Records {
+                buf: wire,
+                count: 1,
+            },
+        }
+    }
+
     /// Builds an RRset from wire-form RDATA already in canonical order and
     /// without duplicates, taking the octets out of `wires` (a single
     /// record's are moved, not counted again).
@@ -66,29 +79,26 @@ impl Rrset {
         ttl: u32,
         wires: &mut Vec<Bytes>,
     ) -> Rrset {
-        let records = match wires.len() {
-            1 => Records {
-                buf: wires.pop().unwrap_or_default(),
-                count: 1,
-            },
-            count => {
-                let len = wires.iter().map(|w| w.len() + 2).sum();
-                let mut buf = BytesMut::with_capacity(len);
-                for w in wires.drain(..) {
-                    buf.put_u16(w.len() as u16);
-                    buf.put_slice(&w);
-                }
-                Records {
-                    buf: buf.freeze(),
-                    count: count as u32,
-                }
-            }
-        };
+        if wires.len() == 1
+            && let Some(wire) = wires.pop()
+        {
+            return Rrset::single(owner, rtype, ttl, wire);
+        }
+        let count = wires.len();
+        let len = wires.iter().map(|w| w.len() + 2).sum();
+        let mut buf = BytesMut::with_capacity(len);
+        for w in wires.drain(..) {
+            buf.put_u16(w.len() as u16);
+            buf.put_slice(&w);
+        }
         Rrset {
             owner,
             rtype,
             ttl,
-            records,
+            records: Records {
+                buf: buf.freeze(),
+                count: count as u32,
+            },
         }
     }
 
