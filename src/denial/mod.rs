@@ -5,7 +5,6 @@ pub mod nsec;
 pub mod nsec3;
 
 use domain::base::iana::Rtype;
-use domain::rdata::dnssec::RtypeBitmap;
 
 use crate::zone::{Node, NodeKind};
 
@@ -90,25 +89,10 @@ pub fn push_bitmap(types: &[Rtype], out: &mut Vec<u8>) {
     }
 }
 
-/// [`push_bitmap`] as `domain`'s typed bitmap.
-pub fn bitmap(types: &[Rtype]) -> RtypeBitmap<bytes::Bytes> {
-    let mut wire = Vec::new();
-    push_bitmap(types, &mut wire);
-    // The encoding is the RFC's, which from_octets checks (see the test);
-    // should it ever refuse, the builder makes the same bitmap slower.
-    RtypeBitmap::from_octets(bytes::Bytes::from(wire)).unwrap_or_else(|_| {
-        let mut b = RtypeBitmap::<bytes::Bytes>::builder();
-        for t in types {
-            // Adding to a Vec-backed builder cannot fail.
-            let _ = b.add(*t);
-        }
-        b.finalize()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::rdata::dnssec::RtypeBitmap;
 
     /// Our bitmaps are byte for byte `domain`'s, over types in one window,
     /// many windows, and at the edges of octets and windows.

@@ -4,10 +4,10 @@
 use bytes::Bytes;
 use domain::base::iana::{Nsec3HashAlgorithm, Rtype};
 use domain::base::name::ToName;
-use domain::rdata::nsec3::{Nsec3Salt, OwnerHash};
-use domain::rdata::{Nsec3, Nsec3param};
+use domain::rdata::Nsec3param;
+use domain::rdata::nsec3::Nsec3Salt;
 
-use super::{Nsec3Params, bitmap, bitmap_types, in_chain};
+use super::{Nsec3Params, bitmap_types, in_chain, push_bitmap};
 use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, canon};
 
 /// IH(salt, x, k) of RFC 5155 s5 over the canonical owner name.
@@ -83,21 +83,27 @@ pub fn chain_names(
 ) -> Vec<(Vec<u8>, Option<usize>)> {
     let apex_labels = apex.label_count();
     // Canonical wires, each an ancestor of the next: the path from the
-    // apex to the previous owner, through names that exist.
-    let mut path: Vec<Vec<u8>> = Vec::new();
+    // apex to the previous owner, through names that exist. A stack, so
+    // its wires are kept end to end in one buffer (`path` holds where each
+    // starts), and no owner costs an allocation here.
+    let mut path_buf: Vec<u8> = Vec::new();
+    let mut path: Vec<usize> = Vec::new();
+    let mut wire = Vec::new();
     let mut out = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
-        let wire = canon::wire(&n.owner);
-        while path
-            .last()
-            .is_some_and(|p| !canon::wire_at_or_below(&wire, p))
+        crate::zone::prefetch_ahead(nodes, i);
+        wire.clear();
+        canon::push_wire(&n.owner, &mut wire);
+        while let Some(&top) = path.last()
+            && !canon::wire_at_or_below(&wire, &path_buf[top..])
         {
+            path_buf.truncate(top);
             path.pop();
         }
         if in_chain(n, opt_out) {
             // Ancestors below the deepest known one are empty
             // non-terminals, found from the closest one up.
-            let known = path.last().map_or(0, Vec::len);
+            let known = path.last().map_or(0, |&top| path_buf.len() - top);
             let mut ents = Vec::new();
             let (mut pos, mut labels) = (0usize, n.owner.label_count());
             while labels > apex_labels + 1 {
@@ -106,35 +112,42 @@ pub fn chain_names(
                 if wire.len() - pos <= known {
                     break;
                 }
-                ents.push(wire[pos..].to_vec());
+                ents.push(pos);
             }
-            for ent in ents.into_iter().rev() {
-                out.push((ent.clone(), None));
-                path.push(ent);
+            for &pos in ents.iter().rev() {
+                out.push((wire[pos..].to_vec(), None));
+                path.push(path_buf.len());
+                path_buf.extend_from_slice(&wire[pos..]);
             }
             out.push((wire.clone(), Some(i)));
         }
-        path.push(wire);
+        path.push(path_buf.len());
+        path_buf.extend_from_slice(&wire);
     }
     out
 }
 
-/// NSEC3 RRsets sorted by hash. `nodes` must already hold the apex's
-/// DNSKEY and NSEC3PARAM so that the apex bitmap lists them.
-pub fn nsec3_rrsets(
+/// The owners of the NSEC3 chain, each with its NSEC3 RRset, sorted by
+/// hash. `nodes` must already hold the apex's DNSKEY and NSEC3PARAM so
+/// that the apex bitmap lists them.
+pub fn nsec3_nodes(
     nodes: &[Node],
     apex: &StoredName,
     params: &Nsec3Params,
     ttl: u32,
-) -> Result<Vec<Rrset>, String> {
+) -> Result<Vec<Node>, String> {
     use rayon::prelude::*;
+    let mut phases = crate::phases::Phases::start();
     let names = chain_names(nodes, apex, params.opt_out);
+    phases.mark("nsec3 names");
     let mut hashed: Vec<([u8; 20], Option<usize>)> = names
         .par_iter()
         .map(|(wire, idx)| (hash_wire(wire, &params.salt, params.iterations), *idx))
         .collect();
     drop(names);
+    phases.mark("nsec3 hash");
     hashed.par_sort_unstable_by_key(|a| a.0);
+    phases.mark("nsec3 sort");
     for w in hashed.windows(2) {
         if w[0].0 == w[1].0 {
             return Err(format!(
@@ -143,8 +156,9 @@ pub fn nsec3_rrsets(
             ));
         }
     }
-    let salt = Nsec3Salt::from_octets(Bytes::from(params.salt.clone()))
-        .map_err(|_| "NSEC3 salt too long")?;
+    if params.salt.len() > 255 {
+        return Err("NSEC3 salt too long".into());
+    }
     let flags = u8::from(params.opt_out);
     (0..hashed.len())
         .into_par_iter()
@@ -155,35 +169,27 @@ pub fn nsec3_rrsets(
                 Some(i) => bitmap_types(&nodes[*i], None),
                 None => Vec::new(),
             };
-            let data = Nsec3::new(
-                Nsec3HashAlgorithm::SHA1,
-                flags,
-                params.iterations,
-                salt.clone(),
-                OwnerHash::from_octets(Bytes::copy_from_slice(next))
-                    .map_err(|_| "bad NSEC3 hash".to_string())?,
-                bitmap(&types),
-            );
+            // The RDATA in wire form at once (RFC 5155 s3.2): hash
+            // algorithm (SHA-1), flags, iterations, salt, next hash, types.
+            let salt = &params.salt;
+            let mut wire = Vec::with_capacity(6 + salt.len() + next.len() + 34);
+            wire.push(Nsec3HashAlgorithm::SHA1.to_int());
+            wire.push(flags);
+            wire.extend_from_slice(&params.iterations.to_be_bytes());
+            wire.push(salt.len() as u8);
+            wire.extend_from_slice(salt);
+            wire.push(next.len() as u8);
+            wire.extend_from_slice(next);
+            push_bitmap(&types, &mut wire);
             let owner = hashed_owner(h, apex)?;
-            Ok(Rrset::new(
+            let set = Rrset::single(owner.clone(), Rtype::NSEC3, ttl, Bytes::from(wire));
+            // A node of its own, signed and written like any other
+            // authoritative owner.
+            Ok(Node {
                 owner,
-                Rtype::NSEC3,
-                ttl,
-                vec![Rdata::Nsec3(data)],
-            ))
-        })
-        .collect()
-}
-
-/// Wraps NSEC3 RRsets into nodes, so they are signed and written like any
-/// other authoritative owner.
-pub fn nodes_of(rrsets: Vec<Rrset>) -> Vec<Node> {
-    rrsets
-        .into_iter()
-        .map(|r| Node {
-            owner: r.owner.clone(),
-            kind: NodeKind::Authoritative,
-            rrsets: vec![r],
+                kind: NodeKind::Authoritative,
+                rrsets: vec![set],
+            })
         })
         .collect()
 }

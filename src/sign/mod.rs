@@ -314,9 +314,8 @@ fn with_denial(
             }
         }
         Denial::Nsec3(params) => {
-            let sets =
-                nsec3::nsec3_rrsets(&nodes, &apex, params, denial_ttl).map_err(Error::Sign)?;
-            nsec3_nodes = nsec3::nodes_of(sets);
+            nsec3_nodes =
+                nsec3::nsec3_nodes(&nodes, &apex, params, denial_ttl).map_err(Error::Sign)?;
         }
     }
     phases.mark("denial");
