@@ -133,10 +133,19 @@ fn build_owners(mut runs: Vec<Run>, source: &Source) -> Result<(Vec<Node>, Vec<S
     while !runs.is_empty() {
         let first = nodes.len();
         let take = slice.min(runs.len());
+        // Where each run's records are, to ask for them a few owners
+        // ahead (as addresses: a prefetch is only a hint, never a read).
+        let ahead: Vec<usize> = runs[..take]
+            .iter()
+            .map(|r| r.recs.as_ptr() as usize)
+            .collect();
         let built =
             runs.par_drain(..take)
                 .enumerate()
                 .map_init(Scratch::default, |scratch, (k, run)| {
+                    if let Some(&at) = ahead.get(k + 4) {
+                        crate::memory::prefetch(at as *const SourceRecord);
+                    }
                     let mut w = Vec::new();
                     let (node, error) = match build_node(run.recs, source, &mut w, scratch) {
                         Ok(node) => (node, None),
