@@ -23,7 +23,10 @@ pub fn nsec_rrsets(nodes: &[Node], ttl: u32) -> Vec<Rrset> {
             let mut wire = Vec::with_capacity(next.owner.len() + 2 + 32);
             canon::push_wire(&next.owner, &mut wire);
             push_bitmap(&types, &mut wire);
-            Rrset::single(node.owner.clone(), Rtype::NSEC, ttl, Bytes::from(wire))
+            // Exactly as long as it is: a Bytes of a Vec with room to
+            // spare costs an allocation more.
+            let wire = Bytes::from(wire.into_boxed_slice());
+            Rrset::single(node.owner.clone(), Rtype::NSEC, ttl, wire)
         })
         .collect()
 }
