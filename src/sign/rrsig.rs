@@ -164,15 +164,13 @@ impl Timing {
 /// signing a TLD.)
 fn rrset_hash(owner: &StoredName, rtype: Rtype) -> u64 {
     use std::hash::Hasher as _;
-    // A name is at most 255 octets (RFC 1035 s2.3.4), then two of type.
-    let mut buf = [0u8; 257];
-    let wire = owner.as_slice();
-    let n = wire.len().min(255);
-    buf[..n].copy_from_slice(&wire[..n]);
-    buf[..n].make_ascii_lowercase();
-    buf[n..n + 2].copy_from_slice(&rtype.to_int().to_be_bytes());
+    // FNV-1a is a stream over octets: the canonical owner (every letter
+    // lower-cased, as canon::push_wire makes it) is fed as it is read.
     let mut h = fnv::FnvHasher::default();
-    h.write(&buf[..n + 2]);
+    for &c in owner.as_slice() {
+        h.write_u8(c.to_ascii_lowercase());
+    }
+    h.write(&rtype.to_int().to_be_bytes());
     h.finish()
 }
 

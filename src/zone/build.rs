@@ -238,9 +238,6 @@ fn runs_of(
     (runs, stripped)
 }
 
-/// Builds one owner from its records: RRsets in type order, RDATA in
-/// canonical order, duplicates merged, TTLs harmonised, and the per-owner
-/// rules (CNAME) applied; its warnings go to `warnings`.
 /// Buffers `build_node` needs for one owner and reuses for the next: two
 /// allocations and frees less per owner.
 #[derive(Default)]
@@ -251,6 +248,9 @@ struct Scratch {
     wires: Vec<bytes::Bytes>,
 }
 
+/// Builds one owner from its records: RRsets in type order, RDATA in
+/// canonical order, duplicates merged, TTLs harmonised, and the per-owner
+/// rules (CNAME) applied; its warnings go to `warnings`.
 fn build_node(
     mut recs: Vec<SourceRecord>,
     source: &Source,
