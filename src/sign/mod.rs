@@ -305,14 +305,7 @@ fn with_denial(
     add_apex_records(&mut nodes[0], &apex, keys, extra_dnskeys, opts)?;
     let denial_ttl = soa_ttl.min(minimum); // RFC 9077
     match &opts.denial {
-        Denial::Nsec => {
-            let chain: Vec<usize> = (0..nodes.len())
-                .filter(|&i| crate::denial::in_chain(&nodes[i], false))
-                .collect();
-            for (i, set) in chain.into_iter().zip(nsec::nsec_rrsets(&nodes, denial_ttl)) {
-                nodes[i].insert(set);
-            }
-        }
+        Denial::Nsec => nsec::add_nsec_rrsets(&mut nodes, denial_ttl),
         Denial::Nsec3(params) => {
             nsec3_nodes =
                 nsec3::nsec3_nodes(&nodes, &apex, params, denial_ttl).map_err(Error::Sign)?;
