@@ -273,7 +273,8 @@ pub fn sign_zone_streamed(
             .map(|owners| {
                 let mut piece = text::Piece::with_owners(owners.len());
                 let mut signatures = 0;
-                for node in &owners {
+                for (i, node) in owners.iter().enumerate() {
+                    crate::zone::prefetch_data_ahead(&owners, i);
                     let rrsigs = sign_rrsets(node, &signers, &opts.timing, None)?;
                     signatures += rrsigs.len();
                     piece.push(node, &rrsigs);

@@ -81,6 +81,16 @@ pub fn prefetch_ahead(nodes: &[Node], i: usize) {
     }
 }
 
+/// [`prefetch_ahead`] and then, for a loop that reads the RDATA too, the
+/// RDATA of the node a couple of steps on, whose RRsets were asked for
+/// steps before.
+pub fn prefetch_data_ahead(nodes: &[Node], i: usize) {
+    prefetch_ahead(nodes, i);
+    if let Some(n) = nodes.get(i + 2) {
+        n.rrsets.iter().for_each(Rrset::prefetch_data);
+    }
+}
+
 /// A parsed and checked zone.
 #[derive(Clone, Debug)]
 pub struct Zone {

@@ -116,6 +116,12 @@ impl Rrset {
         self.records.buf.len()
     }
 
+    /// Asks for the start of the RDATA a few steps before it is read (see
+    /// [`crate::memory::prefetch`]).
+    pub fn prefetch_data(&self) {
+        crate::memory::prefetch(self.records.buf.as_ptr());
+    }
+
     /// Where each record's RDATA is in the buffer, in order.
     fn spans(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
         let r = &self.records;
