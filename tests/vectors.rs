@@ -82,6 +82,7 @@ fn rrsigs_reproduced_exactly() {
         let made = sign_rrset(&RrsigFields {
             rrset: &set,
             key: &key,
+            signer: &key.owner,
             window,
         })
         .unwrap();
@@ -129,6 +130,7 @@ fn ecdsa_vectors_verify() {
         let ours = sign_rrset(&RrsigFields {
             rrset: &set,
             key: &key,
+            signer: &key.owner,
             window,
         })
         .unwrap();

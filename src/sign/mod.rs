@@ -90,6 +90,7 @@ impl SignedZone {
             let sig = rrsig::sign_rrset(&rrsig::RrsigFields {
                 rrset: &soa,
                 key: k.key,
+                signer: &k.key.owner,
                 window,
             })?;
             apex.rrsigs.push(SignedRrsig {
@@ -271,6 +272,7 @@ pub fn sign_zone_streamed(
             .into_par_iter()
             .chunks(BATCH_TASK)
             .map(|owners| {
+                let signers = signers.own_copy();
                 let mut piece = text::Piece::with_owners(owners.len());
                 let mut signatures = 0;
                 for (i, node) in owners.iter().enumerate() {
@@ -322,17 +324,26 @@ fn with_denial(
 
 /// The keys that sign the keyset RRsets at the apex, and the others.
 struct Signers<'a> {
-    keyset: Vec<&'a SigningKey>,
-    zone: Vec<&'a SigningKey>,
+    keyset: Vec<Signer<'a>>,
+    zone: Vec<Signer<'a>>,
+}
+
+/// A key and the signer name its RRSIGs hold.
+struct Signer<'a> {
+    key: &'a SigningKey,
+    name: StoredName,
 }
 
 impl<'a> Signers<'a> {
     /// The signers among `keys`; there must be at least one of each.
     fn of(keys: &[KeyUse<'a>], apex: &StoredName) -> Result<Signers<'a>> {
-        let with = |role: fn(Role) -> bool| -> Vec<&'a SigningKey> {
+        let with = |role: fn(Role) -> bool| -> Vec<Signer<'a>> {
             keys.iter()
                 .filter(|k| role(k.role))
-                .map(|k| k.key)
+                .map(|k| Signer {
+                    key: k.key,
+                    name: k.key.owner.clone(),
+                })
                 .collect()
         };
         let signers = Signers {
@@ -350,6 +361,26 @@ impl<'a> Signers<'a> {
             )));
         }
         Ok(signers)
+    }
+
+    /// The same signers with signer names of their own. Every RRSIG
+    /// holds its signer name by a reference count; one count shared by
+    /// every core moves between their caches at each signature made and
+    /// dropped, so each signing task takes its own copy.
+    fn own_copy(&self) -> Signers<'a> {
+        let copy = |list: &[Signer<'a>]| {
+            list.iter()
+                .map(|s| Signer {
+                    key: s.key,
+                    name: StoredName::from_octets(Bytes::copy_from_slice(s.name.as_slice()))
+                        .unwrap_or_else(|_| s.name.clone()),
+                })
+                .collect()
+        };
+        Signers {
+            keyset: copy(&self.keyset),
+            zone: copy(&self.zone),
+        }
     }
 }
 
@@ -373,13 +404,14 @@ fn sign_rrsets(
     for set in signed() {
         let keys = keys_for(set);
         let candidates = reuse.map_or(&[][..], |r| r.candidates(set));
-        for key in keys {
-            let (sig, reused) = match reuse.and_then(|r| r.pick(candidates, set, key)) {
+        for signer in keys {
+            let (sig, reused) = match reuse.and_then(|r| r.pick(candidates, set, signer.key)) {
                 Some(kept) => (kept, true),
                 None => {
                     let fields = rrsig::RrsigFields {
                         rrset: set,
-                        key,
+                        key: signer.key,
+                        signer: &signer.name,
                         window: timing.window(&set.owner, set.rtype),
                     };
                     (rrsig::sign_rrset(&fields)?, false)

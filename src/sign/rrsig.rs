@@ -42,6 +42,8 @@ pub struct Window {
 pub struct RrsigFields<'a> {
     pub rrset: &'a Rrset,
     pub key: &'a SigningKey,
+    /// The key's owner, as the RRSIG is to hold it.
+    pub signer: &'a StoredName,
     pub window: Window,
 }
 
@@ -95,7 +97,7 @@ pub fn sign_rrset(f: &RrsigFields<'_>) -> Result<Rrsig<Bytes, StoredName>> {
         Timestamp::from(f.window.expiration),
         Timestamp::from(f.window.inception),
         f.key.key_tag,
-        f.key.owner.clone(),
+        f.signer.clone(),
         Bytes::new(),
     )
     .map_err(|_| {
