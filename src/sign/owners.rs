@@ -4,7 +4,6 @@
 //! batch, so the merged list is never made whole beside the two.
 
 use crate::zone::Node;
-use crate::zone::canon::push_key;
 
 /// The zone's owners and the NSEC3 owners, each in canonical order.
 pub struct Owners {
@@ -32,6 +31,8 @@ impl IntoIterator for Owners {
 
     /// Every owner in canonical order.
     fn into_iter(self) -> Merged {
+        // The zone's owners start with the apex.
+        let apex_len = self.zone.first().map_or(0, |n| n.owner.len());
         let (mut a, mut b) = (self.zone.into_iter(), self.nsec3.into_iter());
         let mut merged = Merged {
             next_a: a.next(),
@@ -40,19 +41,19 @@ impl IntoIterator for Owners {
             b,
             key_a: Vec::new(),
             key_b: Vec::new(),
+            apex_len,
         };
         if merged.next_b.is_some() {
-            key_into(merged.next_a.as_ref(), &mut merged.key_a);
-            key_into(merged.next_b.as_ref(), &mut merged.key_b);
+            key_into(merged.next_a.as_ref(), apex_len, &mut merged.key_a);
+            key_into(merged.next_b.as_ref(), apex_len, &mut merged.key_b);
         }
         merged
     }
 }
 
-/// Two lists in canonical order merged: the head of each and its sort key
-/// (two buffers reused; a key allocated per owner was most of the merge).
-/// Keys are kept only while both lists have owners left: with NSEC there
-/// is no second list, and a key per owner was 3 % of a TLD's CPU, serial.
+/// The zone's owners and the NSEC3 owners merged: the head of each list
+/// and its merge key (two buffers reused). Keys are kept only while both
+/// lists have owners left: with NSEC there is no second list.
 pub struct Merged {
     a: std::vec::IntoIter<Node>,
     b: std::vec::IntoIter<Node>,
@@ -60,13 +61,35 @@ pub struct Merged {
     next_b: Option<Node>,
     key_a: Vec<u8>,
     key_b: Vec<u8>,
+    apex_len: usize,
 }
 
-fn key_into(n: Option<&Node>, k: &mut Vec<u8>) {
-    k.clear();
-    if let Some(n) = n {
-        push_key(&n.owner, k);
+/// The key that orders an owner of the zone against the NSEC3 owners,
+/// which are all one label below the apex: the label of the owner right
+/// below the apex, lower-cased, then 0 if the owner is that name or 1 if
+/// it lies below it (the apex alone is 0, before every hash). Canonical
+/// order between a zone owner and a hashed owner is the order of these
+/// keys, as hashed labels hold neither octet 0 nor 1; the whole canonical
+/// key of every owner made the merge 0.28 s of serial work at 2.7M owners.
+fn key_into(n: Option<&Node>, apex_len: usize, key: &mut Vec<u8>) {
+    key.clear();
+    let Some(n) = n else {
+        return;
+    };
+    let wire = n.owner.as_slice();
+    let (mut at, mut below) = (0, None);
+    while at < wire.len() && wire.len() - at > apex_len {
+        below = Some(at);
+        at += usize::from(wire[at]) + 1;
     }
+    let Some(start) = below else {
+        key.push(0);
+        return;
+    };
+    let label = wire.get(start + 1..at).unwrap_or_default();
+    key.extend_from_slice(label);
+    key.make_ascii_lowercase();
+    key.push(u8::from(start != 0));
 }
 
 impl Iterator for Merged {
@@ -88,8 +111,13 @@ impl Iterator for Merged {
         };
         let node = std::mem::replace(head, rest.next());
         if self.next_a.is_some() && self.next_b.is_some() {
+            // The name a key is made of is read for the first time here;
+            // asked for a few owners ahead, it is not waited for.
+            if let Some(ahead) = rest.as_slice().get(8) {
+                crate::memory::prefetch(ahead.owner.as_slice().as_ptr());
+            }
             let head = if take_b { &self.next_b } else { &self.next_a };
-            key_into(head.as_ref(), key);
+            key_into(head.as_ref(), self.apex_len, key);
         }
         node
     }
@@ -138,6 +166,50 @@ mod tests {
             "z.example",
             "zz.example",
         ];
+        assert_eq!(got, want);
+    }
+
+    /// The merge keys give canonical order, with zone owners that are or
+    /// lie below a hashed name, upper case, and octets 0 and 1.
+    #[test]
+    fn merged_as_canonical_keys_order() {
+        let zone = [
+            "example.",
+            "\\000.example.",
+            "0P.example.",
+            "x.0p.example.",
+            "0p\\000.example.",
+            "0p0.example.",
+            "a\\001.x.example.",
+            "a.example.",
+            "B.b.example.",
+            "w.example.",
+        ];
+        let nsec3 = [
+            "0p.example.",
+            "0p0.example.",
+            "a.example.",
+            "b.example.",
+            "vv.example.",
+        ];
+        let mut want: Vec<(Vec<u8>, usize, String)> = zone
+            .iter()
+            .map(|n| (0, n))
+            .chain(nsec3.iter().map(|n| (1, n)))
+            .map(|(list, n)| {
+                let name = StoredName::from_str(n).unwrap();
+                (crate::zone::canon::key(&name), list, name.to_string())
+            })
+            .collect();
+        want.sort();
+        let mut sorted_zone = owners(&zone);
+        sorted_zone.sort_by_key(|n| crate::zone::canon::key(&n.owner));
+        let merged = Owners {
+            zone: sorted_zone,
+            nsec3: owners(&nsec3),
+        };
+        let got: Vec<String> = merged.into_iter().map(|n| n.owner.to_string()).collect();
+        let want: Vec<String> = want.into_iter().map(|w| w.2).collect();
         assert_eq!(got, want);
     }
 
