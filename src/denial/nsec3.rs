@@ -75,22 +75,63 @@ pub fn nsec3param(params: &Nsec3Params) -> Result<Rdata, String> {
 /// it without a break. So the names that exist (owners, and the empty
 /// non-terminals found so far) above the owner at hand are exactly the
 /// stack of ancestors kept from the owners before it, and no set of every
-/// name is needed.
+/// name is needed. At an owner right below the apex that stack is the apex
+/// alone, whatever came before: the owners are cut into parts there and
+/// the parts walked in parallel (a serial walk was 0.15 s at 1M owners).
 pub fn chain_names(
     nodes: &[Node],
     apex: &StoredName,
     opt_out: bool,
 ) -> Vec<(Vec<u8>, Option<usize>)> {
+    use rayon::prelude::*;
     let apex_labels = apex.label_count();
+    let parts = (rayon::current_num_threads() * 16)
+        .min(nodes.len() / 4096)
+        .max(1);
+    let mut starts = vec![0];
+    for k in 1..parts {
+        let from = (k * nodes.len() / parts).max(starts[starts.len() - 1] + 1);
+        // The first owner right below the apex from there on.
+        if let Some(at) = nodes.get(from..).and_then(|rest| {
+            rest.iter()
+                .position(|n| n.owner.label_count() == apex_labels + 1)
+        }) {
+            starts.push(from + at);
+        }
+    }
+    starts.dedup();
+    starts.push(nodes.len());
+    let apex_wire = canon::wire(apex);
+    let per_part: Vec<Vec<(Vec<u8>, Option<usize>)>> = starts
+        .par_windows(2)
+        .map(|w| chain_names_of(nodes, w[0]..w[1], &apex_wire, apex_labels, opt_out))
+        .collect();
+    per_part.concat()
+}
+
+/// [`chain_names`] of `nodes[range]`, where the first owner is the apex
+/// or right below it.
+fn chain_names_of(
+    nodes: &[Node],
+    range: std::ops::Range<usize>,
+    apex_wire: &[u8],
+    apex_labels: usize,
+    opt_out: bool,
+) -> Vec<(Vec<u8>, Option<usize>)> {
     // Canonical wires, each an ancestor of the next: the path from the
     // apex to the previous owner, through names that exist. A stack, so
     // its wires are kept end to end in one buffer (`path` holds where each
     // starts), and no owner costs an allocation here.
     let mut path_buf: Vec<u8> = Vec::new();
     let mut path: Vec<usize> = Vec::new();
+    if range.start > 0 {
+        path.push(0);
+        path_buf.extend_from_slice(apex_wire);
+    }
     let mut wire = Vec::new();
     let mut out = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
+    for i in range {
+        let n = &nodes[i];
         crate::zone::prefetch_ahead(nodes, i);
         wire.clear();
         canon::push_wire(&n.owner, &mut wire);
@@ -261,5 +302,35 @@ mod tests {
                 .count()
         };
         assert_eq!((ents(false), ents(true)), (7, 5));
+    }
+
+    /// A zone large enough to be walked in parts: shared empty
+    /// non-terminals under owners right below the apex, which is where
+    /// the parts are cut, and delegations with and without DS.
+    #[test]
+    fn names_walked_in_parts_are_those_of_the_rfc() {
+        let mut text = String::from("$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n");
+        for i in 0..12_000 {
+            text.push_str(&format!("a{i}.B{}.c{} A 192.0.2.1\n", i % 50, i % 3));
+            if i % 5 == 0 {
+                text.push_str(&format!("n{i} A 192.0.2.1\nx.y.n{i} A 192.0.2.1\n"));
+            }
+            if i % 7 == 0 {
+                text.push_str(&format!("d{i}.e NS ns.d{i}.e\nns.d{i}.e A 192.0.2.1\n"));
+            }
+            if i % 14 == 0 {
+                text.push_str(&format!("d{i}.e DS 1 13 2 00\n"));
+            }
+        }
+        let apex = StoredName::from_str("example.").unwrap();
+        let (recs, src) = reader::read_str(&text, Path::new("t.zone"), &apex).unwrap();
+        let zone = Zone::from_records(recs, &src, &apex, Dnssec::Strip).unwrap();
+        assert!(zone.nodes.len() > 4 * 4096, "{}", zone.nodes.len());
+        for opt_out in [false, true] {
+            let got = chain_names(&zone.nodes, &apex, opt_out);
+            let set: BTreeSet<_> = got.iter().cloned().collect();
+            assert_eq!(set.len(), got.len(), "a name twice");
+            assert_eq!(set, by_the_rfc(&zone, opt_out), "opt-out {opt_out}");
+        }
     }
 }
