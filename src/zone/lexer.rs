@@ -108,6 +108,37 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// The next physical line and its number, when it is words of plain
+    /// octets with one space between each, from its first octet to its
+    /// newline: no quote, escape, parenthesis, comment, tab, `@` or `$`.
+    /// Such a line is its own tokens joined by spaces, so a record in it
+    /// that is already in the normal form may be copied as it is. The
+    /// lexer does not move: [`Lexer::skip_line`] moves past the line.
+    pub fn plain_line(&self) -> Option<(&'a [u8], usize)> {
+        let rest = &self.src[self.pos..];
+        let line = &rest[..memchr::memchr(b'\n', rest)?];
+        let (&first, &last) = (line.first()?, line.last()?);
+        // Each check one pass without an early exit, so that it is
+        // vectorised: this looks at every octet of the file.
+        let bad = line.iter().fold(false, |bad, &c| {
+            bad | (c < 0x20)
+                | (c == 0x7f)
+                | matches!(c, b';' | b'(' | b')' | b'"' | b'\\' | b'@' | b'$')
+        });
+        let two_spaces = line
+            .iter()
+            .zip(&line[1..])
+            .fold(false, |two, (&a, &b)| two | (a == b' ' && b == b' '));
+        let plain = first != b' ' && last != b' ' && !bad && !two_spaces;
+        plain.then_some((line, self.line))
+    }
+
+    /// Moves past the line [`Lexer::plain_line`] gave.
+    pub fn skip_line(&mut self, line: &[u8]) {
+        self.pos += line.len() + 1;
+        self.line += 1;
+    }
+
     /// The next non-empty logical line, or `None` at the end of the input.
     pub fn next_line(&mut self) -> Result<Option<Line<'a>>, LexError> {
         let mut line = Line {

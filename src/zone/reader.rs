@@ -351,6 +351,19 @@ impl Normalizer {
                 tokens: Vec::with_capacity(16),
             };
             loop {
+                // Lines already in the normal form, nearly all of a large
+                // generated zone, are copied as they are, not lexed.
+                if let Some((text, number)) = lexer.plain_line()
+                    && self
+                        .plain_record(text, number, &mut ctx)
+                        .map_err(|reason| match reason {
+                            LineError::Reason(r) => err(number, r),
+                            LineError::Nested(e) => e,
+                        })?
+                {
+                    lexer.skip_line(text);
+                    continue;
+                }
                 match lexer.next_line_into(&mut line) {
                     Ok(true) => {}
                     Ok(false) => break,
@@ -479,18 +492,7 @@ impl Normalizer {
                 "no TTL: the record has none, and no $TTL or earlier TTL is in force (RFC 2308 s4)",
             )?,
         };
-        if self.source.lines.len().is_multiple_of(PARSE_CHUNK) {
-            self.send_piece().map_err(LineError::Nested)?;
-            self.out_origin.clone_from(&ctx.origin);
-            self.out_first = self.source.lines.len();
-            self.emitted_origin = Some(ctx.origin.clone());
-        }
-        if self.emitted_origin.as_deref() != Some(ctx.origin.as_str()) {
-            self.out.extend_from_slice(b"$ORIGIN ");
-            self.out.extend_from_slice(ctx.origin.as_bytes());
-            self.out.push(b'\n');
-            self.emitted_origin = Some(ctx.origin.clone());
-        }
+        self.start_record(ctx)?;
         match &mut ctx.last_owner {
             Some(owner) if blank_owner => self.out.extend_from_slice(owner),
             last => {
@@ -522,6 +524,67 @@ impl Normalizer {
         self.out.push(b'\n');
         self.source.lines.push((ctx.file, line as u32));
         Ok(())
+    }
+
+    /// Before each record line of the output: a new piece every
+    /// [`PARSE_CHUNK`] lines, and `$ORIGIN` where the origin changed.
+    fn start_record(&mut self, ctx: &FileCtx) -> Result<(), LineError> {
+        if self.source.lines.len().is_multiple_of(PARSE_CHUNK) {
+            self.send_piece().map_err(LineError::Nested)?;
+            self.out_origin.clone_from(&ctx.origin);
+            self.out_first = self.source.lines.len();
+            self.emitted_origin = Some(ctx.origin.clone());
+        }
+        if self.emitted_origin.as_deref() != Some(ctx.origin.as_str()) {
+            self.out.extend_from_slice(b"$ORIGIN ");
+            self.out.extend_from_slice(ctx.origin.as_bytes());
+            self.out.push(b'\n');
+            self.emitted_origin = Some(ctx.origin.clone());
+        }
+        Ok(())
+    }
+
+    /// Copies the record of a plain line (see [`Lexer::plain_line`]) when
+    /// it is exactly what [`Normalizer::record`] would write for it: an
+    /// absolute owner, a TTL in seconds as written back, class `IN` and
+    /// one of the types whose data is passed on as it is. False, with
+    /// nothing done, for any other line. Lexing and writing back such
+    /// lines token by token was most of the serial part of reading.
+    fn plain_record(
+        &mut self,
+        text: &[u8],
+        line: usize,
+        ctx: &mut FileCtx,
+    ) -> Result<bool, LineError> {
+        let mut fields = text.splitn(5, |&c| c == b' ');
+        let (Some(owner), Some(ttl), Some(b"IN"), Some(rtype), Some(_)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            return Ok(false);
+        };
+        let seconds = (ttl.len() <= 10 && ttl.iter().all(u8::is_ascii_digit))
+            .then(|| std::str::from_utf8(ttl).ok()?.parse::<u32>().ok())
+            .flatten()
+            .filter(|&v| v <= i32::MAX as u32 && itoa::Buffer::new().format(v).as_bytes() == ttl);
+        let Some(seconds) = seconds else {
+            return Ok(false);
+        };
+        if owner.last() != Some(&b'.') || common_type(rtype).is_none() {
+            return Ok(false);
+        }
+        self.last_ttl = Some(seconds);
+        self.start_record(ctx)?;
+        self.out.extend_from_slice(text);
+        self.out.push(b'\n');
+        let last = ctx.last_owner.get_or_insert_with(Vec::new);
+        last.clear();
+        last.extend_from_slice(owner);
+        self.source.lines.push((ctx.file, line as u32));
+        Ok(true)
     }
 
     /// Writes the type and record data tokens, adapted where `domain`'s
@@ -679,6 +742,36 @@ fn ends_with_unescaped_dot(name: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines copied as they stand give the records lexing them gives: the
+    /// same text with a comment on every line (which no line is copied
+    /// with) reads the same, line numbers and all, and so do lines that
+    /// look plain but are not in the normal form.
+    #[test]
+    fn plain_lines_read_as_lexed_lines() {
+        let apex = StoredName::from_str("example.").unwrap();
+        let text = "$TTL 60\nexample. 300 IN SOA ns hm 1 2 3 4 5\nexample. 300 IN NS ns.example.\n\
+                    a.example. 300 IN A 192.0.2.1\na.example. 0300 IN A 192.0.2.2\n\
+                    a.example. 300 in AAAA 2001:db8::1\nb.example. 300 IN MX 10 @\n\
+                    b 300 IN A 192.0.2.3\nc.example. 300 IN TXT x\nc.example. 300  IN A 192.0.2.4\n\
+                    c.example.\t300 IN A 192.0.2.5\nd.example. IN 300 A 192.0.2.6\n\
+                    d.example. 4294967295 IN A 192.0.2.7\n A 192.0.2.8\n\
+                    E.example. 300 IN ds 1 13 2 00\nf.example. 300 IN CNAME a.example.\n";
+        let text = text.replace("4294967295", "2147483647");
+        let commented: String = text.lines().map(|l| format!("{l} ; x\n")).collect();
+        let read = |t: &str| {
+            let (recs, src) = read_str(t, Path::new("t"), &apex).unwrap();
+            recs.iter()
+                .map(|r| {
+                    let line = src.lines[r.src as usize].1;
+                    (r.owner.to_string(), r.ttl, r.rtype, r.data.clone(), line)
+                })
+                .collect::<Vec<_>>()
+        };
+        let plain = read(&text);
+        assert_eq!(plain.len(), 15);
+        assert_eq!(plain, read(&commented));
+    }
 
     /// Over a few read blocks, with multi-line records everywhere (some
     /// cut by a block's end), every record is read and errors name the
