@@ -85,27 +85,35 @@ pub fn chain_names(
 ) -> Vec<(Vec<u8>, Option<usize>)> {
     use rayon::prelude::*;
     let apex_labels = apex.label_count();
+    let apex_wire = canon::wire(apex);
+    // Owners right below the apex: their first label and the apex are
+    // all of them (every owner is at or below the apex).
+    let right_below = |n: &Node| {
+        let wire = n.owner.as_slice();
+        wire.first()
+            .is_some_and(|&len| wire.len() == 1 + usize::from(len) + apex_wire.len())
+    };
+    // Each part starts at the first such owner past an even cut, looked
+    // for only up to the next cut: a deep zone may have none at all (a
+    // search to the end from every cut, with domain's label count, made
+    // the ip6.arpa zone's names 0.12 -> 0.29 s).
     let parts = (rayon::current_num_threads() * 16)
         .min(nodes.len() / 4096)
         .max(1);
     let mut starts = vec![0];
     for k in 1..parts {
-        let from = (k * nodes.len() / parts).max(starts[starts.len() - 1] + 1);
-        // The first owner right below the apex from there on.
-        if let Some(at) = nodes.get(from..).and_then(|rest| {
-            rest.iter()
-                .position(|n| n.owner.label_count() == apex_labels + 1)
-        }) {
+        let (from, to) = (k * nodes.len() / parts, (k + 1) * nodes.len() / parts);
+        if let Some(at) = nodes[from..to].iter().position(right_below) {
             starts.push(from + at);
         }
     }
     starts.dedup();
     starts.push(nodes.len());
-    let apex_wire = canon::wire(apex);
-    let per_part: Vec<Vec<(Vec<u8>, Option<usize>)>> = starts
-        .par_windows(2)
-        .map(|w| chain_names_of(nodes, w[0]..w[1], &apex_wire, apex_labels, opt_out))
-        .collect();
+    let walk = |w: &[usize]| chain_names_of(nodes, w[0]..w[1], &apex_wire, apex_labels, opt_out);
+    if starts.len() == 2 {
+        return walk(&starts);
+    }
+    let per_part: Vec<Vec<(Vec<u8>, Option<usize>)>> = starts.par_windows(2).map(walk).collect();
     per_part.concat()
 }
 
