@@ -64,6 +64,13 @@ pub fn bitmap_types(node: &Node, own: Option<Rtype>) -> Vec<Rtype> {
     types
 }
 
+/// Denial RDATA made in a vector, as `Bytes` exactly as long as it is: a
+/// `Bytes` of a vector with room to spare costs an allocation more, per
+/// NSEC or NSEC3 of the zone.
+fn rdata_bytes(wire: Vec<u8>) -> bytes::Bytes {
+    bytes::Bytes::from(wire.into_boxed_slice())
+}
+
 /// Appends the type bitmap of `types` (ascending, without repeats) in wire
 /// form (RFC 4034 s4.1.2): per window of 256 types, its number, the length
 /// of its bitmap, and the bitmap without trailing zero octets.

@@ -1,11 +1,10 @@
 //! The NSEC chain: one NSEC per authoritative owner, in canonical order,
 //! the last pointing back to the apex (RFC 4034 s4.1.1).
 
-use bytes::Bytes;
 use domain::base::iana::Rtype;
 use rayon::prelude::*;
 
-use super::{bitmap_types, in_chain, push_bitmap};
+use super::{bitmap_types, in_chain, push_bitmap, rdata_bytes};
 use crate::zone::{Node, Rrset, canon};
 
 /// Adds the NSEC RRset of every owner in the chain of `nodes` (canonical
@@ -44,8 +43,5 @@ fn nsec_rrset(node: &Node, next: &Node, ttl: u32) -> Rrset {
     let mut wire = Vec::with_capacity(next.owner.len() + 2 + 32);
     canon::push_wire(&next.owner, &mut wire);
     push_bitmap(&types, &mut wire);
-    // Exactly as long as it is: a Bytes of a Vec with room to spare costs
-    // an allocation more.
-    let wire = Bytes::from(wire.into_boxed_slice());
-    Rrset::single(node.owner.clone(), Rtype::NSEC, ttl, wire)
+    Rrset::single(node.owner.clone(), Rtype::NSEC, ttl, rdata_bytes(wire))
 }

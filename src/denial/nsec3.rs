@@ -7,7 +7,7 @@ use domain::base::name::ToName;
 use domain::rdata::Nsec3param;
 use domain::rdata::nsec3::Nsec3Salt;
 
-use super::{Nsec3Params, bitmap_types, in_chain, push_bitmap};
+use super::{Nsec3Params, bitmap_types, in_chain, push_bitmap, rdata_bytes};
 use crate::zone::{Node, NodeKind, Rdata, Rrset, StoredName, canon};
 
 /// IH(salt, x, k) of RFC 5155 s5 over the canonical owner name.
@@ -235,10 +235,7 @@ pub fn nsec3_nodes(
             wire.extend_from_slice(next);
             push_bitmap(&types, &mut wire);
             let owner = hashed_owner(h, apex).unwrap_or_else(|_| apex.clone());
-            // Exactly as long as it is: a Bytes of a Vec with room to spare
-            // costs an allocation more.
-            let wire = Bytes::from(wire.into_boxed_slice());
-            let set = Rrset::single(owner.clone(), Rtype::NSEC3, ttl, wire);
+            let set = Rrset::single(owner.clone(), Rtype::NSEC3, ttl, rdata_bytes(wire));
             // A node of its own, signed and written like any other
             // authoritative owner.
             Node {

@@ -318,6 +318,10 @@ impl Normalizer {
             line,
             reason,
         };
+        let line_err = |line: usize, reason: LineError| match reason {
+            LineError::Reason(r) => err(line, r),
+            LineError::Nested(e) => e,
+        };
         // `buf[..complete]` ends in a newline (or is all of the input) and
         // is lexed; the rest waits for the next block.
         let mut buf: Vec<u8> = Vec::with_capacity(READ_BLOCK * 2);
@@ -356,10 +360,7 @@ impl Normalizer {
                 if let Some((text, number)) = lexer.plain_line()
                     && self
                         .plain_record(text, number, &mut ctx)
-                        .map_err(|reason| match reason {
-                            LineError::Reason(r) => err(number, r),
-                            LineError::Nested(e) => e,
-                        })?
+                        .map_err(|reason| line_err(number, reason))?
                 {
                     lexer.skip_line(text);
                     continue;
@@ -375,10 +376,7 @@ impl Normalizer {
                 } else {
                     self.record(&line.tokens, line.blank_owner, line.line, &mut ctx)
                 };
-                result.map_err(|reason| match reason {
-                    LineError::Reason(r) => err(line.line, r),
-                    LineError::Nested(e) => e,
-                })?;
+                result.map_err(|reason| line_err(line.line, reason))?;
             }
             let (used, next_line) = lexer.consumed();
             line_no = next_line;
@@ -566,10 +564,12 @@ impl Normalizer {
         ) else {
             return Ok(false);
         };
-        let seconds = (ttl.len() <= 10 && ttl.iter().all(u8::is_ascii_digit))
-            .then(|| std::str::from_utf8(ttl).ok()?.parse::<u32>().ok())
-            .flatten()
-            .filter(|&v| v <= i32::MAX as u32 && itoa::Buffer::new().format(v).as_bytes() == ttl);
+        // Seconds as `record` reads them (a bad TTL is its to report), and
+        // as it writes them back.
+        let seconds = std::str::from_utf8(ttl)
+            .ok()
+            .and_then(|t| parse_ttl(t).ok())
+            .filter(|&v| itoa::Buffer::new().format(v).as_bytes() == ttl);
         let Some(seconds) = seconds else {
             return Ok(false);
         };
