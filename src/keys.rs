@@ -306,6 +306,7 @@ pub fn load_bind(path: &Path) -> Result<SigningKey> {
         .map_err(|_| Error::key(&key_path, "not a DNSKEY record in BIND key-file format"))?;
     let private =
         std::fs::read_to_string(&private_path).map_err(|e| Error::io(&private_path, e))?;
+    let private = pad_ecdsa_scalar(&private);
     let secret = SecretKeyBytes::parse_from_bind(&private).map_err(|e| {
         Error::key(
             &private_path,
@@ -320,6 +321,46 @@ pub fn load_bind(path: &Path) -> Result<SigningKey> {
     }
     SigningKey::from_parts(record.owner().clone(), &secret, record.data().clone())
         .map_err(|e| Error::key(&private_path, e))
+}
+
+/// BIND 9.18 writes an ECDSA private scalar without its leading zero
+/// octets (one key in 256 is a 31-octet P-256 scalar), and `domain` wants
+/// the full field size: pad such a `PrivateKey` back to it. The scalar is
+/// a big-endian integer, so left zeros do not change it. Anything else,
+/// including malformed text, is passed through for the parser to judge.
+fn pad_ecdsa_scalar(private: &str) -> std::borrow::Cow<'_, str> {
+    use base64::Engine as _;
+    let field = |name: &str| {
+        private.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == name).then(|| v.trim())
+        })
+    };
+    let size = match field("Algorithm").and_then(|v| v.split_whitespace().next()) {
+        Some("13") => 32,
+        Some("14") => 48,
+        _ => return private.into(),
+    };
+    let Some(encoded) = field("PrivateKey") else {
+        return private.into();
+    };
+    let Ok(scalar) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+        return private.into();
+    };
+    if scalar.is_empty() || scalar.len() >= size {
+        return private.into();
+    }
+    let mut padded = vec![0u8; size - scalar.len()];
+    padded.extend_from_slice(&scalar);
+    let padded = base64_encode(&padded);
+    private
+        .lines()
+        .map(|l| match l.split_once(':') {
+            Some((k, _)) if k.trim() == "PrivateKey" => format!("PrivateKey: {padded}\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect::<String>()
+        .into()
 }
 
 #[cfg(test)]
@@ -349,5 +390,38 @@ mod tests {
         delete_key_files(dir.path(), &name).unwrap();
         assert!(!with_ext(&base, "private").exists() && !with_ext(&base, "key").exists());
         delete_key_files(dir.path(), &name).unwrap();
+    }
+
+    /// A P-256 key made by BIND 9.18's dnssec-keygen whose scalar starts
+    /// with a zero octet, which BIND left out (31 octets in the file).
+    const SHORT_SCALAR_KEY: &str = "example. IN DNSKEY 256 3 13 m2+mnkwgrytjyxI2WoLnkZZfiB+GtUSv1JkejFJzWgn996RGwGTnXb0B g4mh1uSiaExxaiDINegT4akzVtU53w==\n";
+    const SHORT_SCALAR_PRIVATE: &str = "Private-key-format: v1.3\nAlgorithm: 13 (ECDSAP256SHA256)\nPrivateKey: W5LQwlkyvTg0WRGJgpUAFRlBSI6eYYYg1DZT287RWw==\nCreated: 20261207100237\n";
+
+    #[test]
+    fn bind_key_with_a_short_ecdsa_scalar_loads_and_signs() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("Kexample.+013+04666");
+        std::fs::write(with_ext(&base, "key"), SHORT_SCALAR_KEY).unwrap();
+        std::fs::write(with_ext(&base, "private"), SHORT_SCALAR_PRIVATE).unwrap();
+        let key = load_bind(&base).unwrap();
+        assert_eq!(key.key_tag, 4666);
+        let data = b"signed data";
+        let sig = key.sign(data).unwrap();
+        let mut public = vec![4u8];
+        public.extend_from_slice(key.dnskey.public_key().as_ref());
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, public)
+            .verify(data, &sig)
+            .expect("signature by the padded scalar verifies with the DNSKEY");
+        // Only a short scalar is touched, and it gains its zero octet.
+        let full_line = "PrivateKey: AFuS0MJZMr04NFkRiYKVABUZQUiOnmGGINQ2U9vO0Vs=";
+        assert!(pad_ecdsa_scalar(SHORT_SCALAR_PRIVATE).contains(full_line));
+        let full = SHORT_SCALAR_PRIVATE.replace(
+            "PrivateKey: W5LQwlkyvTg0WRGJgpUAFRlBSI6eYYYg1DZT287RWw==",
+            full_line,
+        );
+        assert!(matches!(
+            pad_ecdsa_scalar(&full),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }
