@@ -51,12 +51,17 @@ fn sigkill_at_random_points_never_leaves_a_partial_file() {
     site.write_zone(zone, &big_zone(zone, 100, 1500));
     let start = Instant::now();
     site.run_ok(T0 + 60, &[]);
-    let full = start.elapsed().as_micros() as u64;
+    // Adjusted as runs go: a run that ends before its kill shortens the
+    // next waits, so a slow first measurement (other tests running
+    // beside it) cannot leave the kills too late to land.
+    let mut full = start.elapsed().as_micros() as u64;
     let mut rng = fastrand::Rng::with_seed(7);
     let mut now = T0;
     let mut killed = 0;
     let mut last = (site.read(&site.signed(zone)), T0 + 60);
-    for trial in 0..30u32 {
+    let mut trial = 0u32;
+    while killed < 20 && trial < 60 {
+        trial += 1;
         now += rng.u64(3600..4 * DAY);
         // New content each time, so every run has something to write.
         site.write_zone(zone, &big_zone(zone, 2 + trial, 1500));
@@ -69,6 +74,8 @@ fn sigkill_at_random_points_never_leaves_a_partial_file() {
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             killed += 1;
+        } else {
+            full = (full * 3 / 4).max(1);
         }
         child.wait().unwrap();
         outputs_whole(&site, zone, now, Some(&last));
@@ -89,8 +96,8 @@ fn sigkill_at_random_points_never_leaves_a_partial_file() {
         }
     }
     assert!(
-        killed >= 10,
-        "only {killed} of 30 runs were killed in flight"
+        killed >= 20,
+        "only {killed} of {trial} runs were killed in flight"
     );
 }
 
