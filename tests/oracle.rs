@@ -21,7 +21,7 @@ const MODES: &[(&str, &[&str])] = &[
 
 /// Signs `zone` with `keys` into `<dir>/<label>.signed` (DS beside it),
 /// then runs the oracle (judged by at least `min_validators`),
-/// compare-content and our verifier; returns what failed, named by `label`.
+/// the judge's content comparison and our verifier; returns what failed, named by `label`.
 fn sign_and_judge(
     dir: &Path,
     label: &str,
@@ -56,10 +56,10 @@ fn sign_and_judge(
         .arg(&ds));
     [
         (
-            "verify-signed-zone",
+            "judge verify",
             oracle_verify_min(&out, origin, Some(&ds), min_validators),
         ),
-        ("compare-content", oracle_compare(zone, &out, origin)),
+        ("judge compare", oracle_compare(zone, &out, origin)),
         ("zonesign verify", verify),
     ]
     .into_iter()

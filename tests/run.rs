@@ -322,12 +322,12 @@ fn the_readme_example_command_runs_the_main_job() {
     assert!(out.status.success(), "{text}");
     for zone in ["example.com.", "secure.example.com."] {
         let passed = |l: &&str| {
-            l.starts_with("verify-signed-zone: PASS") && l.contains(&format!(" {zone} "))
+            l.starts_with("judge: PASS") && l.contains(&format!(" {zone} "))
         };
         assert!(text.lines().any(|l| passed(&l)), "{zone}: {text}");
     }
     assert_eq!(
-        text.matches("verify-signed-zone: PASS").count(),
+        text.matches("judge: PASS").count(),
         2,
         "{text}"
     );

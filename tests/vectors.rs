@@ -1,4 +1,4 @@
-//! Known answers from ../shared/corpus/vectors/: RRSIG bytes (RFC 8080
+//! Known answers from testdata/corpus/vectors/: RRSIG bytes (RFC 8080
 //! Ed25519, RFC 5702 RSA), ECDSA verification (RFC 6605), NSEC3 hashes
 //! (RFC 5155), DS digests (RFC 4034, 4509) and key tags.
 

@@ -19,10 +19,9 @@ fn zone() -> PathBuf {
 /// Signs with BIND's dnssec-signzone (one record per line, `-O full`).
 fn bind_signed(dir: &Path, nsec3: bool) -> PathBuf {
     for ksk in [true, false] {
-        // BIND drops a P-256 scalar's leading zero octet (one key in 256);
-        // the oracle's mutate-resign tool hands the scalar to `cryptography`
-        // as it is, which refuses it. zonesign pads it (keys.rs); here a
-        // new key is made instead.
+        // BIND drops a P-256 scalar's leading zero octet (one key in 256).
+        // zonesign pads it (keys.rs, tested there); here such a key is
+        // made again so that every run tests the same thing.
         loop {
             let mut cmd = Command::new("dnssec-keygen");
             cmd.current_dir(dir).args(["-a", "ECDSAP256SHA256"]);
@@ -273,8 +272,7 @@ fn ds_must_name_a_key_that_signs_the_keyset() {
     assert!(!verify(&signed, &["--ds", bad.to_str().unwrap()]).0);
 }
 
-/// Breakages with valid signatures (made by the oracle's mutate-resign
-/// tool): only semantic checks catch them, and ours must.
+/// Breakages with valid signatures (made by tests/tools/mutate.py): only semantic checks catch them, and ours must.
 #[test]
 fn resigned_semantic_breakages_fail() {
     require_validators();
@@ -301,7 +299,7 @@ fn resigned_semantic_breakages_fail() {
     ] {
         let out = dir.path().join(format!("{m}.zone"));
         let (ok, text) = run(Command::new("python3")
-            .arg(corpus().join("oracle/tools/mutate-resign.py"))
+            .arg(tool("mutate.py"))
             .arg(&signed)
             .arg(&out)
             .arg(ORIGIN)

@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: corpus paths and zone origins.
+//! Helpers shared by the integration tests: corpus paths, zone origins and
+//! the independent judge (`tests/tools/judge.py`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -6,13 +7,16 @@ use std::str::FromStr;
 
 use zonesign::zone::StoredName;
 
-/// The shared corpus beside the repository (`../shared/corpus`).
+/// The test corpus: RFC vectors, tricky and invalid zones (`testdata/corpus`).
 pub fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus")
 }
 
-pub fn bench_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench")
+/// Our own test tools: the judge, the zone generators, the mutator.
+pub fn tool(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/tools")
+        .join(name)
 }
 
 /// Origin of a corpus zone: the first line's `; origin: X`, else the file stem.
@@ -96,25 +100,36 @@ pub fn require_validators() {
     }
 }
 
-/// ../shared/corpus/oracle/verify-signed-zone; returns (passed, report).
+/// `judge.py verify`: every independent validator on a signed zone, at
+/// least two of which must judge it; returns (passed, report).
 pub fn oracle_verify(zone: &Path, origin: &str, ds: Option<&Path>) -> (bool, String) {
     oracle_verify_min(zone, origin, ds, 2)
 }
 
 /// As `oracle_verify`, with the least number of validators that must judge.
 pub fn oracle_verify_min(zone: &Path, origin: &str, ds: Option<&Path>, min: u32) -> (bool, String) {
-    let mut cmd = std::process::Command::new(corpus().join("oracle/verify-signed-zone"));
-    cmd.env("VSZ_MIN_VALIDATORS", min.to_string());
-    cmd.arg(zone).arg(origin);
+    judge(zone, origin, ds, &["--min", &min.to_string()])
+}
+
+/// `judge.py verify ZONE ORIGIN [--ds DS] EXTRA…`.
+pub fn judge(zone: &Path, origin: &str, ds: Option<&Path>, extra: &[&str]) -> (bool, String) {
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(tool("judge.py")).arg("verify").arg(zone).arg(origin);
     if let Some(ds) = ds {
-        cmd.arg(ds);
+        cmd.arg("--ds").arg(ds);
     }
+    cmd.args(extra);
     run(&mut cmd)
 }
 
-/// ../shared/corpus/oracle/compare-content UNSIGNED SIGNED ORIGIN.
+/// `judge.py compare UNSIGNED SIGNED ORIGIN`: the signed zone carries the
+/// data of the unsigned one, as BIND reads both.
 pub fn oracle_compare(unsigned: &Path, signed: &Path, origin: &str) -> (bool, String) {
-    let mut cmd = std::process::Command::new(corpus().join("oracle/compare-content"));
-    cmd.arg(unsigned).arg(signed).arg(origin);
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(tool("judge.py"))
+        .arg("compare")
+        .arg(unsigned)
+        .arg(signed)
+        .arg(origin);
     run(&mut cmd)
 }
