@@ -9,6 +9,7 @@ pub mod generate;
 pub mod lexer;
 mod parse;
 pub mod rdata_ext;
+mod rdata_text;
 pub mod reader;
 pub mod rrset;
 pub mod write;

@@ -176,8 +176,9 @@ fn parse_slow(
     }
 }
 
-/// RFC 3597 `\#` data of a type we know is turned into its typed form, so
-/// that names in it are canonicalised when signing (a `domain` pitfall).
+/// RFC 3597 `\#` data of a type we know is turned into its typed form, or
+/// for the types we encode ourselves into the form we store, so that names
+/// in it are canonicalised when signing (a `domain` pitfall).
 fn typed(rec: StoredRecord) -> Result<StoredRecord, String> {
     let ZoneRecordData::Unknown(u) = rec.data() else {
         return Ok(rec);
@@ -189,7 +190,23 @@ fn typed(rec: StoredRecord) -> Result<StoredRecord, String> {
         ZoneRecordData::<Bytes, domain::base::ParsedName<Bytes>>::parse_rdata(rtype, &mut parser)
             .map_err(|e| format!("{rtype} data in \\# form is not valid {rtype} data: {e}"))?;
     match parsed {
-        Some(ZoneRecordData::Unknown(_)) | None => Ok(rec),
+        Some(ZoneRecordData::Unknown(_)) | None => {
+            // A type `domain` does not know but we encode: stored as its
+            // presentation form is, names lower-cased where RFC 4034 s6.2
+            // says so.
+            let Some(lower) = super::rdata_ext::lower_names(rtype.to_int(), &bytes) else {
+                return Ok(rec);
+            };
+            let lower = lower.map_err(|e| format!("{e} in \\# form"))?;
+            let data = domain::base::rdata::UnknownRecordData::from_octets(rtype, lower.into())
+                .map_err(|_| format!("bad {rtype} data in \\# form"))?;
+            Ok(Record::new(
+                rec.owner().clone(),
+                rec.class(),
+                rec.ttl(),
+                ZoneRecordData::Unknown(data),
+            ))
+        }
         Some(data) => {
             if parser.remaining() != 0 {
                 return Err(format!("{rtype} data in \\# form has trailing octets"));

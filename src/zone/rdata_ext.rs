@@ -146,7 +146,7 @@ pub fn decode(code: u16, wire: &[u8]) -> Option<(&'static str, Option<String>)> 
         .find_map(|m| spec(m).filter(|(c, _)| *c == code).map(|(_, s)| (*m, s)))?;
     let text = match spec {
         Spec::Fields(fields) => decode_fields(fields, wire),
-        Spec::Custom(_) => None,
+        Spec::Custom(_) => super::rdata_text::custom(code, wire),
     };
     Some((mnemonic, text))
 }
@@ -157,6 +157,93 @@ const MNEMONICS: &[&str] = &[
     "NINFO", "RKEY", "TALINK", "CSYNC", "DSYNC", "HHIT", "BRID", "SPF", "NID", "L32", "L64", "LP",
     "EUI48", "EUI64", "URI", "AVC", "DOA", "AMTRELAY", "RESINFO", "WALLET", "TA", "DLV",
 ];
+
+/// Field layouts of the types `domain` reads whose RDATA holds names.
+/// `domain` writes names without escaping `"();@$`, so where a name holds
+/// one of those the data is written from these layouts instead.
+fn name_layout(code: u16) -> Option<&'static [F]> {
+    use F::*;
+    Some(match code {
+        // NS MD MF CNAME MB MG MR PTR DNAME
+        2..=5 | 7..=9 | 12 | 39 => &[Name(true)],
+        6 => &[Name(true), Name(true), U32, U32, U32, U32, U32],
+        14 | 17 => &[Name(true), Name(true)],
+        15 => &[U16, Name(true)],
+        33 => &[U16, U16, U16, Name(true)],
+        35 => &[U16, U16, Str, Str, Str, Name(true)],
+        _ => return None,
+    })
+}
+
+/// The presentation of `wire`, RDATA of a type `domain` reads whose
+/// names need escapes `domain` does not make; `None` for other types.
+pub fn present_names(code: u16, wire: &[u8]) -> Option<String> {
+    decode_fields(name_layout(code)?, wire)
+}
+
+/// RDATA of a type encoded here, given in RFC 3597 form (`\#`), with the
+/// names that RFC 4034 s6.2 lower-cases in lower case: stored as the
+/// presentation form of the type is (see [`encode`]), so that signing
+/// sees the canonical form. `None` for a type without such names; an
+/// error when the octets are not data of the type.
+pub fn lower_names(code: u16, wire: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    let (mnemonic, spec) = MNEMONICS
+        .iter()
+        .find_map(|m| spec(m).filter(|(c, _)| *c == code).map(|(_, s)| (*m, s)))?;
+    let fields: &[F] = match (code, spec) {
+        // NXT: the next name, then a bitmap. A6: see `a6_fields`.
+        (30, _) => &[F::Name(true), F::Hex],
+        (38, _) => return Some(a6_names(wire).ok_or(format!("bad {mnemonic} data"))),
+        (_, Spec::Fields(f)) => f,
+        (_, Spec::Custom(_)) => return None,
+    };
+    if !fields.iter().any(|f| matches!(f, F::Name(true))) {
+        return None;
+    }
+    let bad = || format!("bad {mnemonic} data");
+    if decode_fields(fields, wire).is_none() {
+        return Some(Err(bad()));
+    }
+    let mut out = wire.to_vec();
+    let mut at = 0;
+    for f in fields {
+        let len = match f {
+            F::U8 => 1,
+            F::U16 | F::Type => 2,
+            F::U32 | F::Time | F::Ipv4 => 4,
+            F::Hex64 => 8,
+            F::Name(lower) => {
+                let Some(len) = super::write::name_len(&wire[at..]) else {
+                    return Some(Err(bad()));
+                };
+                if *lower {
+                    out[at..at + len].make_ascii_lowercase();
+                }
+                len
+            }
+            // Every name of these types comes before their other fields.
+            _ => break,
+        };
+        at += len;
+    }
+    Some(Ok(out))
+}
+
+/// A6 (RFC 2874 s3.1): prefix length, the address suffix in as few octets
+/// as hold it, then the prefix name when the prefix is not empty.
+fn a6_names(wire: &[u8]) -> Option<Vec<u8>> {
+    let prefix = usize::from(*wire.first()?);
+    let at = 1 + (128usize.checked_sub(prefix)?).div_ceil(8);
+    let mut out = wire.to_vec();
+    if prefix == 0 {
+        return (wire.len() == at).then_some(out);
+    }
+    let len = super::write::name_len(wire.get(at..)?)?;
+    (at + len == wire.len()).then(|| {
+        out[at..].make_ascii_lowercase();
+        out
+    })
+}
 
 /// A type's mnemonic as BIND and ldns spell it (`domain` writes NSAP-PTR
 /// as NSAPPTR).
@@ -310,7 +397,7 @@ fn decode_fields(fields: &[F], w: &[u8]) -> Option<String> {
 }
 
 /// A character string in quotes, with `"`, `\` and non-printables escaped.
-fn quoted(s: &[u8]) -> String {
+pub(super) fn quoted(s: &[u8]) -> String {
     let mut t = String::from("\"");
     for &c in s {
         match c {

@@ -1,10 +1,12 @@
 //! Presentation output: one record per line, absolute names, explicit TTL
 //! and class, as `named-checkzone` and `ldns-read-zone` read it.
 //!
-//! `domain` escapes only `.`, `\` and space in names, so owner names with
-//! `;`, `"`, `(`, `)`, `@` or `$` would not read back. We write owners and
-//! NSEC next names ourselves, and fall back to the RFC 3597 generic form for
-//! other record data whose names hold such octets.
+//! `domain` escapes only `.`, `\` and space in names, so names with `;`,
+//! `"`, `(`, `)`, `@` or `$` would not read back. We write owners, NSEC
+//! next names and the data of the name-holding types ourselves where such
+//! an octet occurs, and every type in its own presentation form: RFC 3597's
+//! generic form only for types we do not know (and SVCB/HTTPS targets that
+//! hold such octets).
 
 use std::fmt::Write as _;
 
@@ -32,7 +34,7 @@ pub fn write_name(out: &mut String, name: &StoredName) {
 }
 
 /// [`write_name`] for the uncompressed wire form of a name that is known
-/// to be well formed (see [`wire_name_len`]).
+/// to be well formed (see [`name_len`]).
 fn write_wire_name(out: &mut String, wire: &[u8]) {
     let mut any = false;
     for label in labels(wire) {
@@ -93,7 +95,7 @@ fn labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// The length of the uncompressed, well-formed name at the start of
 /// `wire` (RFC 1035 s3.1: labels under 64 octets, 255 in all, ending in
 /// the root label).
-fn wire_name_len(wire: &[u8]) -> Option<usize> {
+pub(super) fn name_len(wire: &[u8]) -> Option<usize> {
     let mut at = 0;
     loop {
         let len = *wire.get(at)? as usize;
@@ -231,7 +233,7 @@ fn direct_rdata(out: &mut String, rtype: Rtype, wire: &[u8]) -> bool {
             push_hex(out, &wire[4..], true);
             true
         }
-        Rtype::NSEC => wire_name_len(wire).is_some_and(|n| {
+        Rtype::NSEC => name_len(wire).is_some_and(|n| {
             write_wire_name(out, &wire[..n]);
             type_bitmap(out, &wire[n..])
         }),
@@ -299,7 +301,7 @@ fn type_bitmap(out: &mut String, mut bitmap: &[u8]) -> bool {
 /// [`plain_octet`]); false leaves `out` as it was. One pass: the name is
 /// checked as it is written.
 fn plain_name(out: &mut String, wire: &[u8]) -> bool {
-    if wire_name_len(wire) != Some(wire.len()) {
+    if name_len(wire) != Some(wire.len()) {
         return false;
     }
     let start = out.len();
@@ -355,7 +357,11 @@ fn typed_line(out: &mut String, owner: &str, ttl: u32, data: &Rdata, wire: &[u8]
             types(out, n.types());
         }
         _ if super::rrset::has_names(rtype) && has_special(wire) => {
-            out.push_str(&generic_text(wire))
+            match super::rdata_ext::present_names(rtype.to_int(), wire) {
+                Some(text) => out.push_str(&text),
+                // SVCB and HTTPS, whose names never need it in practice.
+                None => out.push_str(&generic_text(wire)),
+            }
         }
         _ => {
             let start = out.len();
