@@ -321,16 +321,10 @@ fn the_readme_example_command_runs_the_main_job() {
     );
     assert!(out.status.success(), "{text}");
     for zone in ["example.com.", "secure.example.com."] {
-        let passed = |l: &&str| {
-            l.starts_with("judge: PASS") && l.contains(&format!(" {zone} "))
-        };
+        let passed = |l: &&str| l.starts_with("judge: PASS") && l.contains(&format!(" {zone} "));
         assert!(text.lines().any(|l| passed(&l)), "{zone}: {text}");
     }
-    assert_eq!(
-        text.matches("judge: PASS").count(),
-        2,
-        "{text}"
-    );
+    assert_eq!(text.matches("judge: PASS").count(), 2, "{text}");
     // The child's DS is in the parent's signed zone.
     let parent =
         std::fs::read_to_string(root.join("testdata/out/signed/example.com.zone")).unwrap();

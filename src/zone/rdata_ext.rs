@@ -2,7 +2,7 @@
 //! cannot read in presentation form (LOC, URI, CERT, APL, WKS, …). The
 //! reader hands their data to `domain` in RFC 3597 generic form.
 //!
-//! Names in AFSDB, RT, PX, KX, A6, SIG and NXT are stored in lower case:
+//! Names in AFSDB, RT, PX, KX, A6, SIG, NXT and NSAP-PTR are stored in lower case:
 //! RFC 4034 s6.2 canonicalises them, and `domain` keeps generic data as is.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -60,7 +60,9 @@ fn spec(mnemonic: &str) -> Option<(u16, Spec)> {
         "ISDN" => (20, Custom(isdn)),
         "RT" => (21, Fields(&[U16, Name(true)])),
         "NSAP" => (22, Custom(nsap)),
-        "NSAP-PTR" => (23, Fields(&[Name(false)])),
+        // Not in RFC 4034 s6.2, but BIND and ldns lower-case it when they
+        // validate: a signature over it as written is bogus to both.
+        "NSAP-PTR" => (23, Fields(&[Name(true)])),
         "SIG" => (
             24,
             Fields(&[Type, U8, U8, U32, Time, Time, U16, Name(true), B64]),
@@ -178,6 +180,9 @@ fn name_layout(code: u16) -> Option<&'static [F]> {
 /// The presentation of `wire`, RDATA of a type `domain` reads whose
 /// names need escapes `domain` does not make; `None` for other types.
 pub fn present_names(code: u16, wire: &[u8]) -> Option<String> {
+    if code == Rtype::IPSECKEY.to_int() {
+        return super::rdata_text::custom(code, wire);
+    }
     decode_fields(name_layout(code)?, wire)
 }
 

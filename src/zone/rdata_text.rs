@@ -25,6 +25,7 @@ pub fn custom(code: u16, wire: &[u8]) -> Option<String> {
         37 => cert(wire),
         38 => a6(wire),
         42 => apl(wire),
+        45 => ipseckey(wire),
         55 => hip(wire),
         66 => dsync(wire),
         108 if wire.len() == 6 => Some(eui(wire)),
@@ -246,6 +247,31 @@ fn eui(w: &[u8]) -> String {
     parts.join("-")
 }
 
+/// IPSECKEY (RFC 4025): `domain` reads it, but writes a gateway name
+/// without the escapes master files need.
+fn ipseckey(w: &[u8]) -> Option<String> {
+    let ([prec, ty, alg], rest) = w.split_first_chunk::<3>().map(|(h, r)| (*h, r))?;
+    let (gateway, key) = match ty {
+        0 => (".".to_string(), rest),
+        1 => (
+            Ipv4Addr::from(*rest.first_chunk::<4>()?).to_string(),
+            &rest[4..],
+        ),
+        2 => (
+            Ipv6Addr::from(*rest.first_chunk::<16>()?).to_string(),
+            &rest[16..],
+        ),
+        3 => name(rest).map(|(n, len)| (n, &rest[len..]))?,
+        _ => return None,
+    };
+    let mut s = format!("{prec} {ty} {alg} {gateway}");
+    if !key.is_empty() {
+        s.push(' ');
+        s.push_str(&base64::engine::general_purpose::STANDARD.encode(key));
+    }
+    Some(s)
+}
+
 fn amtrelay(w: &[u8]) -> Option<String> {
     let ([prec, dt], relay) = w.split_first_chunk::<2>().map(|(h, r)| (*h, r))?;
     let (d, ty) = (dt >> 7, dt & 0x7f);
@@ -322,6 +348,22 @@ mod tests {
             let back = super::custom(code, &wire).unwrap_or_else(|| panic!("{ty} {text}"));
             assert_eq!(enc(ty, &back), wire, "{ty} {text} -> {back}");
             assert_eq!(back, text, "{ty}");
+        }
+    }
+
+    /// IPSECKEY, which `domain` reads: the gateway name with its escapes.
+    #[test]
+    fn ipseckey_as_read() {
+        let apex: super::super::StoredName = "example.".parse().unwrap();
+        for text in [
+            "10 3 2 gw\\;\\(.example. AQIDBA==",
+            "10 1 2 192.0.2.1 AQIDBA==",
+            "10 2 2 2001:db8::1 AQIDBA==",
+        ] {
+            let zone = format!("x 60 IN IPSECKEY {text}\n");
+            let (recs, _) =
+                super::super::reader::read_str(&zone, std::path::Path::new("t"), &apex).unwrap();
+            assert_eq!(super::custom(45, &recs[0].data).as_deref(), Some(text));
         }
     }
 

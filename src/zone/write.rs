@@ -356,7 +356,7 @@ fn typed_line(out: &mut String, owner: &str, ttl: u32, data: &Rdata, wire: &[u8]
             out.push_str(&crate::denial::nsec3::base32hex(n.next_owner().as_slice()));
             types(out, n.types());
         }
-        _ if super::rrset::has_names(rtype) && has_special(wire) => {
+        _ if (super::rrset::has_names(rtype) || rtype == Rtype::IPSECKEY) && has_special(wire) => {
             match super::rdata_ext::present_names(rtype.to_int(), wire) {
                 Some(text) => out.push_str(&text),
                 // SVCB and HTTPS, whose names never need it in practice.

@@ -114,7 +114,10 @@ pub fn oracle_verify_min(zone: &Path, origin: &str, ds: Option<&Path>, min: u32)
 /// `judge.py verify ZONE ORIGIN [--ds DS] EXTRA…`.
 pub fn judge(zone: &Path, origin: &str, ds: Option<&Path>, extra: &[&str]) -> (bool, String) {
     let mut cmd = std::process::Command::new("python3");
-    cmd.arg(tool("judge.py")).arg("verify").arg(zone).arg(origin);
+    cmd.arg(tool("judge.py"))
+        .arg("verify")
+        .arg(zone)
+        .arg(origin);
     if let Some(ds) = ds {
         cmd.arg("--ds").arg(ds);
     }
