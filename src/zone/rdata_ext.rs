@@ -143,14 +143,19 @@ pub fn encode(
 /// The mnemonic and presentation of data encoded here, or `None` where we
 /// keep the RFC 3597 form (custom layouts) or the data does not parse.
 pub fn decode(code: u16, wire: &[u8]) -> Option<(&'static str, Option<String>)> {
-    let (mnemonic, spec) = MNEMONICS
-        .iter()
-        .find_map(|m| spec(m).filter(|(c, _)| *c == code).map(|(_, s)| (*m, s)))?;
+    let (mnemonic, spec) = by_code(code)?;
     let text = match spec {
         Spec::Fields(fields) => decode_fields(fields, wire),
         Spec::Custom(_) => super::rdata_text::custom(code, wire),
     };
     Some((mnemonic, text))
+}
+
+/// The mnemonic and layout of the type `code`, if it is one encoded here.
+fn by_code(code: u16) -> Option<(&'static str, Spec)> {
+    MNEMONICS
+        .iter()
+        .find_map(|m| spec(m).filter(|(c, _)| *c == code).map(|(_, s)| (*m, s)))
 }
 
 const MNEMONICS: &[&str] = &[
@@ -177,13 +182,14 @@ fn name_layout(code: u16) -> Option<&'static [F]> {
     })
 }
 
-/// The presentation of `wire`, RDATA of a type `domain` reads whose
-/// names need escapes `domain` does not make; `None` for other types.
+/// The presentation of `wire`, RDATA of a type `domain` reads, written
+/// with our name escaping; `None` for types whose data holds no name.
 pub fn present_names(code: u16, wire: &[u8]) -> Option<String> {
-    if code == Rtype::IPSECKEY.to_int() {
-        return super::rdata_text::custom(code, wire);
+    match name_layout(code) {
+        Some(fields) => decode_fields(fields, wire),
+        // IPSECKEY, whose gateway may be a name.
+        None => super::rdata_text::custom(code, wire),
     }
-    decode_fields(name_layout(code)?, wire)
 }
 
 /// RDATA of a type encoded here, given in RFC 3597 form (`\#`), with the
@@ -192,11 +198,9 @@ pub fn present_names(code: u16, wire: &[u8]) -> Option<String> {
 /// sees the canonical form. `None` for a type without such names; an
 /// error when the octets are not data of the type.
 pub fn lower_names(code: u16, wire: &[u8]) -> Option<Result<Vec<u8>, String>> {
-    let (mnemonic, spec) = MNEMONICS
-        .iter()
-        .find_map(|m| spec(m).filter(|(c, _)| *c == code).map(|(_, s)| (*m, s)))?;
+    let (mnemonic, spec) = by_code(code)?;
     let fields: &[F] = match (code, spec) {
-        // NXT: the next name, then a bitmap. A6: see `a6_fields`.
+        // NXT: the next name, then a bitmap. A6: see `a6_names`.
         (30, _) => &[F::Name(true), F::Hex],
         (38, _) => return Some(a6_names(wire).ok_or(format!("bad {mnemonic} data"))),
         (_, Spec::Fields(f)) => f,
@@ -234,20 +238,14 @@ pub fn lower_names(code: u16, wire: &[u8]) -> Option<Result<Vec<u8>, String>> {
     Some(Ok(out))
 }
 
-/// A6 (RFC 2874 s3.1): prefix length, the address suffix in as few octets
-/// as hold it, then the prefix name when the prefix is not empty.
+/// A6 data with its prefix name lower-cased (see
+/// [`super::rdata_text::a6_parts`]).
 fn a6_names(wire: &[u8]) -> Option<Vec<u8>> {
-    let prefix = usize::from(*wire.first()?);
-    let at = 1 + (128usize.checked_sub(prefix)?).div_ceil(8);
+    let (_, _, name) = super::rdata_text::a6_parts(wire)?;
     let mut out = wire.to_vec();
-    if prefix == 0 {
-        return (wire.len() == at).then_some(out);
-    }
-    let len = super::write::name_len(wire.get(at..)?)?;
-    (at + len == wire.len()).then(|| {
-        out[at..].make_ascii_lowercase();
-        out
-    })
+    let at = wire.len() - name.len();
+    out[at..].make_ascii_lowercase();
+    Some(out)
 }
 
 /// A type's mnemonic as BIND and ldns spell it (`domain` writes NSAP-PTR
@@ -286,11 +284,8 @@ pub fn type_name(t: Rtype) -> std::borrow::Cow<'static, str> {
     {
         return Cow::Borrowed(m);
     }
-    match MNEMONICS
-        .iter()
-        .find(|m| spec(m).is_some_and(|(c, _)| c == t.to_int()))
-    {
-        Some(m) => Cow::Borrowed(m),
+    match by_code(t.to_int()) {
+        Some((m, _)) => Cow::Borrowed(m),
         None => Cow::Owned(t.to_string()),
     }
 }
@@ -627,23 +622,28 @@ fn atma(t: &[Token], _: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// CERT certificate types with a mnemonic (RFC 4398 s2.1).
+pub(super) const CERT_TYPES: &[(&str, u16)] = &[
+    ("PKIX", 1),
+    ("SPKI", 2),
+    ("PGP", 3),
+    ("IPKIX", 4),
+    ("ISPKI", 5),
+    ("IPGP", 6),
+    ("ACPKIX", 7),
+    ("IACPKIX", 8),
+    ("URI", 253),
+    ("OID", 254),
+];
+
 fn cert(t: &[Token], origin: &str) -> Result<Vec<u8>, String> {
     if t.len() < 4 {
         return Err("expected type, key tag, algorithm and certificate".into());
     }
     let ty = t[0].as_str_lossy().to_ascii_uppercase();
-    let code: u16 = match ty.as_str() {
-        "PKIX" => 1,
-        "SPKI" => 2,
-        "PGP" => 3,
-        "IPKIX" => 4,
-        "ISPKI" => 5,
-        "IPGP" => 6,
-        "ACPKIX" => 7,
-        "IACPKIX" => 8,
-        "URI" => 253,
-        "OID" => 254,
-        _ => num(&t[0], u16::MAX as u64)? as u16,
+    let code: u16 = match CERT_TYPES.iter().find(|(m, _)| *m == ty) {
+        Some(&(_, code)) => code,
+        None => num(&t[0], u16::MAX as u64)? as u16,
     };
     let alg_text = t[2].as_str_lossy();
     let alg = match crate::keys::parse_algorithm(&alg_text) {

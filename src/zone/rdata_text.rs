@@ -10,7 +10,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use base64::Engine as _;
 use domain::base::iana::Rtype;
 
-use super::rdata_ext::type_name;
+use super::rdata_ext::{CERT_TYPES, type_name};
 
 /// The presentation of `wire`, RDATA of the type `code`, for the types
 /// decoded here; `None` when the octets do not fit the type.
@@ -48,8 +48,9 @@ fn hex(data: &[u8]) -> Option<String> {
 /// The name at the start of `wire` as text, and its length.
 fn name(wire: &[u8]) -> Option<(String, usize)> {
     let len = super::write::name_len(wire)?;
-    let name = super::StoredName::from_octets(bytes::Bytes::copy_from_slice(&wire[..len])).ok()?;
-    Some((super::write::name_text(&name), len))
+    let mut text = String::with_capacity(len + 8);
+    super::write::write_wire_name(&mut text, &wire[..len]);
+    Some((text, len))
 }
 
 /// Types set in a bitmap of bits in order (WKS ports, NXT types).
@@ -143,18 +144,10 @@ fn atma(w: &[u8]) -> Option<String> {
 
 fn cert(w: &[u8]) -> Option<String> {
     let ([t0, t1, k0, k1, alg], cert) = w.split_first_chunk::<5>().map(|(h, r)| (*h, r))?;
-    let ty = match u16::from_be_bytes([t0, t1]) {
-        1 => "PKIX".to_string(),
-        2 => "SPKI".to_string(),
-        3 => "PGP".to_string(),
-        4 => "IPKIX".to_string(),
-        5 => "ISPKI".to_string(),
-        6 => "IPGP".to_string(),
-        7 => "ACPKIX".to_string(),
-        8 => "IACPKIX".to_string(),
-        253 => "URI".to_string(),
-        254 => "OID".to_string(),
-        n => n.to_string(),
+    let code = u16::from_be_bytes([t0, t1]);
+    let ty = match CERT_TYPES.iter().find(|&&(_, c)| c == code) {
+        Some((m, _)) => m.to_string(),
+        None => code.to_string(),
     };
     if cert.is_empty() {
         return None;
@@ -163,22 +156,30 @@ fn cert(w: &[u8]) -> Option<String> {
     Some(format!("{ty} {} {alg} {b64}", u16::from_be_bytes([k0, k1])))
 }
 
-fn a6(w: &[u8]) -> Option<String> {
+/// A6 (RFC 2874 s3.1): the prefix length, the address suffix in as few
+/// octets as hold it, and the prefix name (present when the prefix is not
+/// empty), each checked to fit.
+pub(super) fn a6_parts(w: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&prefix, rest) = w.split_first()?;
     let octets = 128usize.checked_sub(usize::from(prefix))?.div_ceil(8);
-    let (suffix, rest) = rest.split_at_checked(octets)?;
+    let (suffix, name) = rest.split_at_checked(octets)?;
+    let fits = match prefix {
+        0 => name.is_empty(),
+        _ => super::write::name_len(name) == Some(name.len()),
+    };
+    fits.then_some((prefix, suffix, name))
+}
+
+fn a6(w: &[u8]) -> Option<String> {
+    let (prefix, suffix, prefix_name) = a6_parts(w)?;
     let mut addr = [0u8; 16];
-    addr[16 - octets..].copy_from_slice(suffix);
+    addr[16 - suffix.len()..].copy_from_slice(suffix);
     let mut s = prefix.to_string();
-    if octets > 0 {
+    if !suffix.is_empty() {
         let _ = write!(s, " {}", Ipv6Addr::from(addr));
     }
-    if prefix > 0 {
-        let (n, len) = name(rest)?;
-        (len == rest.len()).then_some(())?;
-        let _ = write!(s, " {n}");
-    } else if !rest.is_empty() {
-        return None;
+    if !prefix_name.is_empty() {
+        let _ = write!(s, " {}", name(prefix_name)?.0);
     }
     Some(s)
 }

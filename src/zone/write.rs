@@ -35,7 +35,7 @@ pub fn write_name(out: &mut String, name: &StoredName) {
 
 /// [`write_name`] for the uncompressed wire form of a name that is known
 /// to be well formed (see [`name_len`]).
-fn write_wire_name(out: &mut String, wire: &[u8]) {
+pub(super) fn write_wire_name(out: &mut String, wire: &[u8]) {
     let mut any = false;
     for label in labels(wire) {
         any = true;
@@ -356,12 +356,14 @@ fn typed_line(out: &mut String, owner: &str, ttl: u32, data: &Rdata, wire: &[u8]
             out.push_str(&crate::denial::nsec3::base32hex(n.next_owner().as_slice()));
             types(out, n.types());
         }
-        _ if (super::rrset::has_names(rtype) || rtype == Rtype::IPSECKEY) && has_special(wire) => {
-            match super::rdata_ext::present_names(rtype.to_int(), wire) {
-                Some(text) => out.push_str(&text),
-                // SVCB and HTTPS, whose names never need it in practice.
-                None => out.push_str(&generic_text(wire)),
-            }
+        _ if has_special(wire)
+            && let Some(text) = super::rdata_ext::present_names(rtype.to_int(), wire) =>
+        {
+            out.push_str(&text)
+        }
+        // SVCB and HTTPS, whose target names never need it in practice.
+        _ if super::rrset::has_names(rtype) && has_special(wire) => {
+            out.push_str(&generic_text(wire))
         }
         _ => {
             let start = out.len();

@@ -111,13 +111,17 @@ pub fn oracle_verify_min(zone: &Path, origin: &str, ds: Option<&Path>, min: u32)
     judge(zone, origin, ds, &["--min", &min.to_string()])
 }
 
+/// `python3 tests/tools/judge.py VERB`.
+fn judge_cmd(verb: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(tool("judge.py")).arg(verb);
+    cmd
+}
+
 /// `judge.py verify ZONE ORIGIN [--ds DS] EXTRA…`.
 pub fn judge(zone: &Path, origin: &str, ds: Option<&Path>, extra: &[&str]) -> (bool, String) {
-    let mut cmd = std::process::Command::new("python3");
-    cmd.arg(tool("judge.py"))
-        .arg("verify")
-        .arg(zone)
-        .arg(origin);
+    let mut cmd = judge_cmd("verify");
+    cmd.arg(zone).arg(origin);
     if let Some(ds) = ds {
         cmd.arg("--ds").arg(ds);
     }
@@ -128,11 +132,5 @@ pub fn judge(zone: &Path, origin: &str, ds: Option<&Path>, extra: &[&str]) -> (b
 /// `judge.py compare UNSIGNED SIGNED ORIGIN`: the signed zone carries the
 /// data of the unsigned one, as BIND reads both.
 pub fn oracle_compare(unsigned: &Path, signed: &Path, origin: &str) -> (bool, String) {
-    let mut cmd = std::process::Command::new("python3");
-    cmd.arg(tool("judge.py"))
-        .arg("compare")
-        .arg(unsigned)
-        .arg(signed)
-        .arg(origin);
-    run(&mut cmd)
+    run(judge_cmd("compare").arg(unsigned).arg(signed).arg(origin))
 }

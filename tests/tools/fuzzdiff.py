@@ -35,7 +35,8 @@ def run(args, **kw):
 
 
 def keys(workdir, alg):
-    """A KSK and a ZSK of `alg`, made once per worker directory."""
+    """A KSK and a ZSK of `alg`, made once per worker (each has its own
+    directory, so that no worker takes another's half-made keys)."""
     d = os.path.join(workdir, alg)
     if not os.path.isdir(d):
         os.makedirs(d)
@@ -66,7 +67,7 @@ def one(task):
     records = [l for l in text.splitlines() if l and not l.startswith("$")]
     types = {l.split()[3] for l in records}
     args = [zonesign, "sign", zone, "--origin", ORIGIN, "--out", signed, "--ds-out", ds]
-    for k in keys(workdir, alg):
+    for k in keys(wd, alg):
         args += ["--key", k]
     rc, out = run(args + flags)
     report = ""

@@ -143,7 +143,8 @@ def dnspython():
 
 def read_with_dnspython(path):
     """Records of a one-record-per-line file as dnspython reads them:
-    (list of (name, ttl, rdata), lines it could not read)."""
+    (list of (name, ttl, rdata), and the (owner in lower case, type, why)
+    of each record it could not read)."""
     import dns.name
     import dns.rdata
     import dns.rdataclass
@@ -157,7 +158,7 @@ def read_with_dnspython(path):
                                      origin=dns.name.root, relativize=False)
             got.append((name, int(ttl), rd))
         except Exception as e:  # a type or form dnspython does not know
-            unread.append(f"{owner} {rtype}: {e}")
+            unread.append((owner.lower(), rtype.upper(), str(e)))
     return got, unread
 
 
@@ -178,7 +179,7 @@ def each_rrsig(j, flat, origin, when):
     import dns.rrset
     recs, unread = read_with_dnspython(flat)
     apex = dns.name.from_text(origin)
-    sets, sigs, unverifiable = {}, [], set()
+    sets, sigs = {}, []
     for name, ttl, rd in recs:
         if rd.rdtype == dns.rdatatype.RRSIG:
             sigs.append((name, ttl, rd))
@@ -187,9 +188,7 @@ def each_rrsig(j, flat, origin, when):
         if key not in sets:
             sets[key] = dns.rrset.RRset(name, rd.rdclass, rd.rdtype)
         sets[key].add(rd, ttl)
-    for u in unread:
-        owner, rtype = u.split(":")[0].split(" ", 1)
-        unverifiable.add((owner.lower(), rtype.upper()))
+    unverifiable = {(owner, rtype) for owner, rtype, _ in unread}
     keys = sets.get((apex, dns.rdatatype.DNSKEY))
     if keys is None:
         return j.say("FAIL", "each-rrsig (dnspython)", "no apex DNSKEY RRset")
@@ -229,9 +228,7 @@ def readback(j, zone, flat):
     sides, unread = {}, set()
     for side, path in (("zone", zone), ("bind", flat)):
         recs, bad = read_with_dnspython(path)
-        for u in bad:
-            owner, rtype = u.split(":")[0].split(" ", 1)
-            unread.add((owner.lower(), rtype.upper()))
+        unread |= {(owner, rtype) for owner, rtype, _ in bad}
         sides[side] = recs
     canon = {}
     for side, recs in sides.items():
