@@ -33,7 +33,7 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 }
 
 /// Types only BIND among the validators reads (and dnspython not all).
-const LEGACY: &[&str] = &["px", "minfo", "mb", "mg", "mr", "a6"];
+const LEGACY: &[&str] = &["px", "minfo", "mb", "mg", "mr", "a6", "nsapptr"];
 
 /// The zone: every type RFC 4034 s6.2 lists whose data we can give in
 /// generic form, each with an upper-case name, plus known types whose
@@ -92,6 +92,14 @@ fn zone_text(legacy: bool) -> String {
             "a6",
             generic(38, &cat(&[&[64], &[0; 8], &name("Prefix.Example.")])),
         ),
+        // A mnemonic `domain` does not know, with `\#` data.
+        (
+            "nsapptr",
+            format!("NSAP-PTR {}", &generic(23, &name("NSAP.Example."))[7..]),
+        ),
+        // A name with an `@` label, which ldns misreads when it is
+        // written `\@`.
+        ("mxat", "MX 10 \\@.Example.ORG.".to_string()),
         // Binary fields holding `(` (0x28) and `@` (0x40): MX 40, SRV
         // port 64.
         ("mx40", "MX 40 mail".to_string()),
@@ -159,6 +167,7 @@ fn generic_form_names_are_signed_in_canonical_form_and_written_plainly() {
                 "IN SRV 1 2 64 Target.Example.",
                 "IN AFSDB 1 afs.example.",
                 "IN KX 10 kx.example.",
+                "IN MX 10 \\@.Example.ORG.",
             ] {
                 assert!(signed.contains(want), "{label}: no '{want}' in\n{signed}");
             }

@@ -596,7 +596,14 @@ impl Normalizer {
         rdata: &[Token],
         origin: &str,
     ) -> Result<(), String> {
-        self.out.extend_from_slice(&rtype.text);
+        // A mnemonic of ours that `domain` does not know (NSAP-PTR,
+        // RESINFO, …) reaches here only with `\#` data: as TYPEnn.
+        match common {
+            Some(_) => self.out.extend_from_slice(&rtype.text),
+            None => self
+                .out
+                .extend_from_slice(&rdata_ext::type_token(&rtype.text)),
+        }
         // A lone `@` where a name may stand is the origin (RFC 1035 s5.1);
         // domain would read it as a label "@". (Other fields of these
         // types are numbers, base64 or quoted.)
