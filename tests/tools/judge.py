@@ -111,6 +111,11 @@ def bind_flat(zone, origin, out):
                 "-o", out, origin, zone], cwd=os.path.dirname(zone))
 
 
+# A token of record data: a quoted string or a run without blanks, either
+# with backslash escapes.
+TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|(?:\\.|[^\s"])+')
+
+
 def records_of(path):
     """The records of a one-record-per-line file, as (owner, ttl, class,
     type, rdata text) with whitespace folded; comments and directives
@@ -125,7 +130,8 @@ def records_of(path):
             if not m:
                 continue
             owner, ttl, cls, rtype, rdata = m.groups()
-            rdata = " ".join(rdata.split())
+            # Whitespace folded, but not inside quoted strings.
+            rdata = " ".join(TOKEN.findall(rdata))
             out.append((owner, ttl, cls, rtype, rdata))
     return out
 
@@ -296,7 +302,7 @@ def ds_checks(j, zone, flat, origin, dsfile, ds_any, when):
             j.say("ok", "ds-match (dnssec-dsfromkey)", f"{len(wanted) - len(missing)} DS match")
     if have("ldns-verify-zone"):
         args = ["ldns-verify-zone", "-k", dsfile] + (["-t", when] if when else [])
-        validate(j, "ds-chain (ldns -k)", args, zone, flat, True, [])
+        validate(j, "ds-chain (ldns -k)", args, zone, flat, True, [], ldns_limits(zone))
 
 
 # --------------------------------------------------------------- validators
@@ -305,9 +311,36 @@ PARSE_ERRORS = (r"syntax error|could not parse|not implemented|error parsing|unk
                 r"|zone loader|failed to run semantic checks")
 
 
-def validate(j, name, args, zone, flat, bind_ok, judged):
+def ldns_limits(zone):
+    """Verdicts of ldns 1.8 that are its own mistakes, as a test of its
+    error lines: it takes NSAP-PTR data for a character string, not a name
+    (RFC 1706 s6), and a label that is `@` (`\\@`, `\\064`) for the origin,
+    so every signature over such data is bogus to ldns alone."""
+    at_label = re.compile(r"(^|[\s.])\\(@|064)\.")
+    # ldns spells names its own way (`\\032` for `\\ `, a bare `"`): owners
+    # are compared in canonical wire form.
+    def plain(owner):
+        import dns.name
+        try:
+            return dns.name.from_text(owner).canonicalize().to_wire()
+        except Exception:
+            return owner.lower()
+
+    odd = set()
+    for owner, _, _, rtype, rdata in records_of(zone):
+        if rtype == "NSAP-PTR" or at_label.search(rdata) or at_label.search(owner):
+            odd.add((plain(owner), rtype))
+
+    def known(line):
+        m = re.match(r"Error: Bogus DNSSEC signature for (.+)\s(\S+)$", line)
+        return bool(m) and (plain(m.group(1).strip()), m.group(2)) in odd
+    return known
+
+
+def validate(j, name, args, zone, flat, bind_ok, judged, limits=None):
     """Runs a validator on the zone, or on BIND's copy if it cannot parse
-    the zone as we wrote it; skip if it cannot parse either."""
+    the zone as we wrote it; skip if it cannot parse either. Errors that
+    `limits` knows for the tool's own mistakes are named, not failed."""
     for path, note in ((zone, ""), (flat, " (on BIND's re-serialised copy)")):
         if path is None:
             continue
@@ -315,6 +348,10 @@ def validate(j, name, args, zone, flat, bind_ok, judged):
         if rc != 0 and (re.search(PARSE_ERRORS, out, re.I) or rc < 0):
             continue  # cannot parse it, or crashed on it
         judged.append(name)
+        errors = [l for l in out.splitlines() if l.startswith("Error")]
+        if rc != 0 and limits and errors and all(limits(l) for l in errors):
+            return j.say("ok", name, f"nothing but {len(errors)} known mistake(s) of this "
+                         f"tool, e.g. {errors[0]}{note}")
         if rc == 0:
             j.say("ok", name, telling(out, "verified|no semantic|fully signed") + note)
         else:
@@ -410,6 +447,8 @@ def verify(argv):
     a = p.parse_args(argv)
     origin = absolute(a.origin)
     zone = os.path.abspath(a.zone)
+    if not os.path.isfile(zone):
+        p.error(f"cannot read {a.zone}")
     if a.time and not re.fullmatch(r"\d{14}", a.time):
         p.error("--time takes YYYYMMDDhhmmss")
     j = Judge()
@@ -430,7 +469,7 @@ def verify(argv):
         time_args = ["-t", a.time] if a.time else []
         if have("ldns-verify-zone"):
             validate(j, "ldns-verify-zone", ["ldns-verify-zone"] + time_args, zone, flat,
-                     bind_ok, judged)
+                     bind_ok, judged, ldns_limits(zone))
         else:
             j.say("skip", "ldns-verify-zone", "not installed")
         keys = apex_dnskeys(flat, origin) if flat else []
