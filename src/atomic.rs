@@ -1,5 +1,5 @@
 //! Atomic file replacement: a crash leaves either the old or the new file,
-//! never a partial one (SPEC §5).
+//! never a partial one (rules §5).
 
 use std::io::Write as _;
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! `zonesign.toml`: directories, policies and per-zone settings (SPEC §4).
+//! `zonesign.toml`: directories, policies and per-zone settings (rules §4).
 //! Paths are relative to the file.
 
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// The configuration `init` writes (SPEC §4 names).
+/// The configuration `init` writes (rules §4 names).
 pub const TEMPLATE: &str = r#"# zonesign configuration. Paths are relative to this file.
 # Durations: 90d, 1h30m, 1y, or ISO 8601 (P90D, PT2H).
 

@@ -21,7 +21,7 @@ use crate::zone::StoredName;
 pub const FLAGS_ZSK: u16 = 256;
 pub const FLAGS_KSK: u16 = 257;
 
-/// What a key signs (SPEC §3).
+/// What a key signs (rules §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

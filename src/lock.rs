@@ -1,4 +1,4 @@
-//! Per-zone locks (SPEC §5): two runs, or a run and `ds-seen`, never work
+//! Per-zone locks (rules §1): two runs, or a run and `ds-seen`, never work
 //! on the same state at once. The lock is an advisory `flock` on
 //! `state/<zone>.lock`, released when the process ends, even by SIGKILL.
 

@@ -207,7 +207,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// SPEC §4: 1 a zone failed, 2 bad usage or configuration.
+/// rules §4: 1 a zone failed, 2 bad usage or configuration.
 fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Usage(_) | Error::Key { .. } | Error::Config { .. } => 2,

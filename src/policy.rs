@@ -1,5 +1,5 @@
 //! The key and signing policy (KASP): typed, validated, with the timing
-//! symbols of RFC 7583 as SPEC §2 names them.
+//! symbols of RFC 7583 as rules §2 names them.
 
 use domain::base::iana::{DigestAlgorithm, SecurityAlgorithm};
 use serde::Deserialize;
@@ -169,7 +169,7 @@ const DAY: u64 = 86400;
 const HOUR: u64 = 3600;
 
 impl Policy {
-    /// The policy every zone gets unless configured otherwise (SPEC §4).
+    /// The policy every zone gets unless configured otherwise (rules §4).
     pub fn default_named(name: &str) -> Policy {
         Policy {
             name: name.to_string(),

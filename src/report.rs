@@ -1,5 +1,5 @@
 //! What a run did and what the operator must do: a short summary on
-//! stderr, or JSON with `--json` (SPEC §1 step 7, §4 exit codes).
+//! stderr, or JSON with `--json` (rules §1 step 7, §4 exit codes).
 
 use std::fmt;
 
@@ -70,7 +70,7 @@ impl RunReport {
         self.zones.iter().map(|z| z.actions.len()).sum()
     }
 
-    /// SPEC §4: 1 when a zone failed, 3 for pending actions when asked to.
+    /// rules §4: 1 when a zone failed, 3 for pending actions when asked to.
     pub fn exit_code(&self, fail_on_pending: bool) -> u8 {
         if self.failed() > 0 {
             1

@@ -1,4 +1,4 @@
-//! SOA serial numbers (SPEC §3): the policies `unixtime`, `datecounter`,
+//! SOA serial numbers (rules §3): the policies `unixtime`, `datecounter`,
 //! `counter` and `keep`, compared in serial number arithmetic (RFC 1982) so
 //! that a serial never goes backwards, even across the 2^32 wrap.
 

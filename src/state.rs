@@ -32,7 +32,7 @@ pub enum KeyState {
 }
 
 impl KeyState {
-    /// Is the DNSKEY in the zone? (SPEC §2 table)
+    /// Is the DNSKEY in the zone? (rules §2 table)
     pub fn published(self) -> bool {
         matches!(
             self,
@@ -169,7 +169,7 @@ pub struct KeyRecord {
 }
 
 /// A TTL that may change between runs: the largest value still cached is
-/// what every wait must use (SPEC §2).
+/// what every wait must use (rules §2).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TtlHistory {
     pub current: u64,

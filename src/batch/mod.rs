@@ -1,4 +1,4 @@
-//! `zonesign run`: the main job (SPEC §1) over every zone of a
+//! `zonesign run`: the main job (rules §1) over every zone of a
 //! configuration. Zones are independent: one that fails is reported and the
 //! others are still signed. Children are signed before their parents, so a
 //! parent in the same configuration publishes its children's current DS.

@@ -501,7 +501,7 @@ fn timing(policy: &Policy, now: u64) -> Timing {
     }
 }
 
-/// SPEC §5: no signature may expire before the next expected run.
+/// rules §3: no signature may expire before the next expected run.
 fn check_expiry(signed: &SignedZone, policy: &Policy, now: u64) -> Result<()> {
     let next_run = now + policy.resign;
     let first = signed

@@ -1,4 +1,4 @@
-//! What the key states mean for the zone and its parent (SPEC §2 table),
+//! What the key states mean for the zone and its parent (rules §2 table),
 //! and the operator actions they call for.
 
 use serde::Serialize;

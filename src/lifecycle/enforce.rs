@@ -1,4 +1,4 @@
-//! The transition rules of SPEC §2 (OpenDNSSEC 1.4 in RFC 7583 terms).
+//! The transition rules of doc/rules.md §2 (OpenDNSSEC 1.4 in RFC 7583 terms).
 
 use super::timing::Timing;
 use super::{Action, ActionKind, Event, KeyRequest, Outcome, Transition};

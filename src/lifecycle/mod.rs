@@ -1,4 +1,4 @@
-//! The key lifecycle enforcer (SPEC §2): a pure function of (policy, state,
+//! The key lifecycle enforcer (rules §2): a pure function of (policy, state,
 //! events, now) that moves keys through OpenDNSSEC's states, and the
 //! decisions derived from the states (which DNSKEYs are published, which
 //! keys sign what, which DS the parent must hold).

@@ -1,4 +1,4 @@
-//! The waits of SPEC §2 by name (RFC 7583 terms), each using the largest
+//! The waits of rules §2 by name (RFC 7583 terms), each using the largest
 //! TTL that may still be cached, not just the current one.
 
 use crate::keys::Role;

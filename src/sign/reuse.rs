@@ -1,4 +1,4 @@
-//! Signature reuse (SPEC §3): a signature from the previous output is kept
+//! Signature reuse (rules §3): a signature from the previous output is kept
 //! when its RRset is unchanged, its key still signs that RRset, it is
 //! already valid and it expires later than now + `refresh`. Reuse is what
 //! makes a rerun cheap and its output byte-identical.

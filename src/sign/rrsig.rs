@@ -116,7 +116,7 @@ pub fn sign_rrset(f: &RrsigFields<'_>) -> Result<Rrsig<Bytes, StoredName>> {
 pub enum Timing {
     /// The same window for every signature (like `ldns-signzone -i -e`).
     Fixed(Window),
-    /// SPEC §3: inception = now − offset, expiration = now + validity for the
+    /// rules §3: inception = now − offset, expiration = now + validity for the
     /// kind of RRset ± a jitter derived from the RRset.
     Policy {
         now: u64,
