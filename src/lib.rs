@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod batch;
 pub mod config;
+pub mod crosscheck;
 pub mod denial;
 pub mod ds;
 pub mod duration;

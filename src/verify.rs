@@ -385,7 +385,8 @@ fn check_rrsig(ctx: &Ctx<'_>, set: &Rrset, sig: &Signature) -> Result<(), String
     if (ctx.trusted)(sig) {
         return Ok(());
     }
-    let data = rrsig::signed_data(set, sig);
+    // The signed data as our second path makes it, not as the signer did.
+    let data = crate::crosscheck::of_rrset(set, sig)?;
     if candidates.any(|k| verify_signature(&k.dnskey, &data, sig.signature()).is_ok()) {
         Ok(())
     } else {
@@ -395,7 +396,8 @@ fn check_rrsig(ctx: &Ctx<'_>, set: &Rrset, sig: &Signature) -> Result<(), String
 
 /// Does `sig` verify over `set` with `key`? (No time or field checks.)
 pub fn signature_verifies(set: &Rrset, sig: &Signature, key: &Dnskey<Bytes>) -> bool {
-    verify_signature(key, &rrsig::signed_data(set, sig), sig.signature()).is_ok()
+    crate::crosscheck::of_rrset(set, sig)
+        .is_ok_and(|data| verify_signature(key, &data, sig.signature()).is_ok())
 }
 
 /// Verifies with `ring` (through `domain`), and RSA of any size with `rsa`.

@@ -106,7 +106,16 @@ pub fn sign_rrset(f: &RrsigFields<'_>) -> Result<Rrsig<Bytes, StoredName>> {
             f.rrset.owner, f.rrset.rtype
         ))
     })?;
-    let signature = f.key.sign(&signed_data(f.rrset, &rrsig))?;
+    let data = signed_data(f.rrset, &rrsig);
+    // The second, separately written canonical form must agree, or the
+    // signature would be over data no validator sees (rules §3).
+    if !crate::crosscheck::agrees(f.rrset, &rrsig, &data) {
+        return Err(Error::Sign(format!(
+            "{} {}: the two canonical forms of the RRset disagree; nothing signed",
+            f.rrset.owner, f.rrset.rtype
+        )));
+    }
+    let signature = f.key.sign(&data)?;
     rrsig.set_signature(Bytes::from(signature));
     Ok(rrsig)
 }
@@ -180,6 +189,35 @@ fn rrset_hash(owner: &StoredName, rtype: Rtype) -> u64 {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    /// A bug in the signer's canonical form is a disagreement with the
+    /// second path, and nothing is signed. Here the reader's lower-casing
+    /// of AFSDB names is bypassed: the RRset holds them as written, which
+    /// `domain` keeps (the bug of zonesign 0.1).
+    #[test]
+    fn canonical_forms_that_disagree_stop_the_signing() {
+        let owner = StoredName::from_str("example.").unwrap();
+        let (_, key) =
+            crate::keys::generate(&owner, domain::base::iana::SecurityAlgorithm::ED25519, 256)
+                .unwrap();
+        let window = Window {
+            inception: 1,
+            expiration: 2,
+        };
+        let sign = |wire: &'static [u8]| {
+            let set = Rrset::from_wire(owner.clone(), Rtype::AFSDB, 60, vec![Bytes::from(wire)]);
+            let f = RrsigFields {
+                rrset: &set,
+                key: &key,
+                signer: &owner,
+                window,
+            };
+            sign_rrset(&f).map(|_| ())
+        };
+        assert!(sign(b"\x00\x01\x03afs\x07example\x00").is_ok());
+        let err = sign(b"\x00\x01\x03AFS\x07example\x00").unwrap_err();
+        assert!(err.to_string().contains("disagree"), "{err}");
+    }
 
     #[test]
     fn policy_window_is_deterministic_and_within_jitter() {

@@ -227,7 +227,10 @@ class Gen:
         for _ in range(r.randint(0, 4)):
             self.delegation()
         if r.random() < 0.3:
+            # A fresh name: nothing may be below a DNAME (RFC 6672 s2.4).
             owner = self.below(o)
+            while any(u == owner.lower() or u.endswith("." + owner.lower()) for u in self.used):
+                owner = self.below(o)
             self.add(owner, 300, "DNAME", self.target())
             self.add(owner, 300, "TXT", '"beside a DNAME"')
         return "\n".join(self.lines) + "\n"
