@@ -726,7 +726,7 @@ mod tests {
     /// trusted, and a trusted one is still held to its validity window.
     #[test]
     fn trusted_signatures_skip_only_the_cryptography() {
-        let text = signed_example().to_text();
+        let text = signed_example().to_text().unwrap();
         let good = load(&text);
         let report = verify_zone(&good, None, 1_500);
         assert!(report.is_ok(), "{report}\n{text}");

@@ -192,7 +192,7 @@ fn sign_and_write(
     phases.mark("signed");
     // In pieces, never joined: one more copy of a large zone's text costs
     // more than comparing, hashing and writing it piece by piece.
-    let mut text = signed.text_chunks();
+    let mut text = signed.text_chunks()?;
     phases.mark("text");
     let mut serial = first;
     // The same length and SHA-256 as the last output: the same octets. A
@@ -206,11 +206,11 @@ fn sign_and_write(
             let soa = signed
                 .soa_with_serial(serial)
                 .ok_or_else(|| Error::Sign(format!("{name}: no SOA")))?;
-            let old_apex = signed.apex_text().len();
+            let old_apex = signed.apex_text()?.len();
             signed.replace_soa(soa, &uses, &timing)?;
             // The apex is the start of the first piece.
             if let Some(head) = text.first_mut() {
-                head.replace_range(..old_apex, &signed.apex_text());
+                head.replace_range(..old_apex, &signed.apex_text()?);
             }
             sha = None;
         }

@@ -164,24 +164,24 @@ impl SignedZone {
     }
 
     /// The zone in presentation format (see [`text`]).
-    pub fn to_text(&self) -> String {
-        self.text_chunks().concat()
+    pub fn to_text(&self) -> Result<String> {
+        Ok(self.text_chunks()?.concat())
     }
 
     /// [`SignedZone::to_text`] in pieces, made in parallel; written one
     /// after the other they are the whole text.
-    pub fn text_chunks(&self) -> Vec<String> {
+    pub fn text_chunks(&self) -> Result<Vec<String>> {
         text::chunks(&self.nodes)
     }
 
     /// The lines of the apex alone: the start of [`SignedZone::to_text`],
     /// so a new SOA can be put into a written text without writing it all.
-    pub fn apex_text(&self) -> String {
+    pub fn apex_text(&self) -> Result<String> {
         let mut piece = text::Piece::with_owners(1);
         if let Some(apex) = self.nodes.first() {
             piece.push(&apex.node, &apex.rrsigs);
         }
-        piece.text
+        piece.finish()
     }
 }
 
@@ -281,7 +281,7 @@ pub fn sign_zone_streamed(
                     signatures += rrsigs.len();
                     piece.push(node, &rrsigs);
                 }
-                Ok((piece.text, signatures))
+                Ok((piece.finish()?, signatures))
             })
             .collect::<Result<Vec<(String, usize)>>>()?;
         counts.signatures += pieces.iter().map(|p| p.1).sum::<usize>();
@@ -563,7 +563,7 @@ pub(crate) mod tests {
         let streamed = batches.concat();
         assert_eq!(
             without_signatures(&streamed),
-            without_signatures(&whole.to_text())
+            without_signatures(&whole.to_text().unwrap())
         );
         assert!(streamed.contains("RRSIG"), "{streamed}");
         assert_eq!(

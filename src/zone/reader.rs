@@ -145,6 +145,25 @@ pub fn read_str_pieces(
     })
 }
 
+/// [`read_str`] on this thread alone: for small texts read in many places
+/// at once (the signer reads back lines it wrote), so no threads start.
+pub fn read_str_here(text: &str, name: &Path, origin: &StoredName) -> Result<Vec<SourceRecord>> {
+    // Room for every piece the normaliser sends, so that it never waits.
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(lines / PARSE_CHUNK + 3);
+    let mut n = Normalizer::new(tx, None);
+    n.lex(&mut text.as_bytes(), name, &origin_text(origin), 0)
+        .and_then(|()| n.send_piece())?;
+    let source = n.source;
+    let mut records = Vec::new();
+    for piece in rx.try_iter() {
+        let parsed = super::parse::piece(&piece.text, &piece.origin, piece.first)
+            .map_err(|(idx, reason)| source.error(idx, reason))?;
+        records.extend(parsed);
+    }
+    Ok(records)
+}
+
 /// Pieces of normalised text waiting for a parser (about 0.5 MB each), so
 /// that the text is never held whole. Enough that the normaliser does not
 /// wait while the parsers it shares the cores with are paused: at 4, a

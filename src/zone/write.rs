@@ -177,18 +177,23 @@ pub fn record_line(out: &mut String, owner: &StoredName, ttl: u32, rtype: Rtype,
 }
 
 /// [`record_line`] with the owner already written as text (an owner's
-/// records are written one after the other).
-pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wire: &[u8]) {
+/// records are written one after the other). True when the data was
+/// written from its typed form, not by one of the few writers straight
+/// from the wire (addresses, plain host names, DS, NSEC, NSEC3): those
+/// lines are the ones worth reading back.
+pub fn record_line_at(out: &mut String, owner: &str, ttl: u32, rtype: Rtype, wire: &[u8]) -> bool {
     let start = out.len();
     line_head(out, owner, ttl, rtype);
-    if !direct_rdata(out, rtype, wire) {
-        out.truncate(start);
-        match super::rrset::parse(rtype, Bytes::copy_from_slice(wire)) {
-            Some(data) => typed_line(out, owner, ttl, &data, wire),
-            None => return,
-        }
+    if direct_rdata(out, rtype, wire) {
+        out.push('\n');
+        return false;
     }
-    out.push('\n');
+    out.truncate(start);
+    if let Some(data) = super::rrset::parse(rtype, Bytes::copy_from_slice(wire)) {
+        typed_line(out, owner, ttl, &data, wire);
+        out.push('\n');
+    }
+    true
 }
 
 /// `<owner> <ttl> IN <type> `: the start of every line we write ourselves.
