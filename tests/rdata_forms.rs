@@ -100,6 +100,11 @@ fn zone_text(legacy: bool) -> String {
         // A name with an `@` label, which ldns misreads when it is
         // written `\@`.
         ("mxat", "MX 10 \\@.Example.ORG.".to_string()),
+        // A target name that needs escapes `domain` does not make.
+        (
+            "svcb",
+            "SVCB 1 t\\;a\\(b.Example. alpn=h2 port=8443".to_string(),
+        ),
         // Binary fields holding `(` (0x28) and `@` (0x40): MX 40, SRV
         // port 64.
         ("mx40", "MX 40 mail".to_string()),
@@ -168,6 +173,7 @@ fn generic_form_names_are_signed_in_canonical_form_and_written_plainly() {
                 "IN AFSDB 1 afs.example.",
                 "IN KX 10 kx.example.",
                 "IN MX 10 \\@.Example.ORG.",
+                "IN SVCB 1 t\\;a\\(b.Example. alpn=h2 port=8443",
             ] {
                 assert!(signed.contains(want), "{label}: no '{want}' in\n{signed}");
             }

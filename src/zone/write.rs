@@ -5,8 +5,7 @@
 //! `"`, `(`, `)`, `@` or `$` would not read back. We write owners, NSEC
 //! next names and the data of the name-holding types ourselves where such
 //! an octet occurs, and every type in its own presentation form: RFC 3597's
-//! generic form only for types we do not know (and SVCB/HTTPS targets that
-//! hold such octets).
+//! generic form only for types we do not know.
 
 use std::fmt::Write as _;
 
@@ -366,20 +365,47 @@ fn typed_line(out: &mut String, owner: &str, ttl: u32, data: &Rdata, wire: &[u8]
         {
             out.push_str(&text)
         }
-        // SVCB and HTTPS, whose target names never need it in practice.
-        _ if super::rrset::has_names(rtype) && has_special(wire) => {
-            out.push_str(&generic_text(wire))
+        Rdata::Svcb(_) | Rdata::Https(_) if has_special(wire) => svcb_escaped(out, rtype, wire),
+        _ => display(out, data),
+    }
+}
+
+/// `domain`'s presentation of `data`.
+fn display(out: &mut String, data: &Rdata) {
+    let start = out.len();
+    let _ = write!(out, "{}", data.display_zonefile(DisplayKind::Simple));
+    if matches!(data.rtype(), Rtype::SVCB | Rtype::HTTPS) {
+        // domain 0.12.3 misspells this SvcParam key.
+        let fixed = out[start..].replace("nodefaultalpn", "no-default-alpn");
+        out.truncate(start);
+        out.push_str(&fixed);
+    }
+}
+
+/// SVCB or HTTPS data whose target name needs escapes `domain` does not
+/// make: the priority and the target written here, the parameters as
+/// `domain` writes them for the same data with the root as target.
+fn svcb_escaped(out: &mut String, rtype: Rtype, wire: &[u8]) {
+    let Some((priority, rest)) = wire.split_first_chunk::<2>() else {
+        return out.push_str(&generic_text(wire));
+    };
+    let Some(len) = name_len(rest) else {
+        return out.push_str(&generic_text(wire));
+    };
+    let rooted = [&priority[..], &[0], &rest[len..]].concat();
+    let Some(data) = super::rrset::parse(rtype, Bytes::from(rooted)) else {
+        return out.push_str(&generic_text(wire));
+    };
+    let mut text = String::new();
+    display(&mut text, &data);
+    let head = format!("{} .", u16::from_be_bytes(*priority));
+    match text.strip_prefix(&head) {
+        Some(params) => {
+            out.push_str(&head[..head.len() - 1]);
+            write_wire_name(out, &rest[..len]);
+            out.push_str(params);
         }
-        _ => {
-            let start = out.len();
-            let _ = write!(out, "{}", data.display_zonefile(DisplayKind::Simple));
-            if matches!(rtype, Rtype::SVCB | Rtype::HTTPS) {
-                // domain 0.12.3 misspells this SvcParam key.
-                let fixed = out[start..].replace("nodefaultalpn", "no-default-alpn");
-                out.truncate(start);
-                out.push_str(&fixed);
-            }
-        }
+        None => out.push_str(&generic_text(wire)),
     }
 }
 
