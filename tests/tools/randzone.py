@@ -42,6 +42,7 @@ class Gen:
         self.legacy = legacy
         self.lines = []
         self.used = {}  # lower-cased owner -> set of types
+        self.ttls = {}  # (lower-cased owner, type) -> TTL
 
     # ------------------------------------------------------------ names
     def label(self, long=False):
@@ -100,6 +101,8 @@ class Gen:
         if ("CNAME" in have) or (rtype == "CNAME" and have):
             return  # CNAME and other data
         have.add(rtype)
+        # One TTL per RRset (RFC 2181 s5.2): the first one given.
+        ttl = self.ttls.setdefault((owner.lower(), rtype), ttl)
         if generic_ok and self.r.random() < 0.2:
             rdata = self.generic(rtype, rdata)
             if rdata.startswith("\\#") and self.r.random() < 0.5:
