@@ -112,15 +112,22 @@ def main():
     records = 0
     start = time.time()
 
-    def seeds():
-        s = a.first
-        while (not a.zones or s < a.first + a.zones) and (not deadline or time.time() < deadline):
-            yield s
-            s += 1
+    def batches():
+        """Seeds a few per worker at a time, so that the deadline is looked
+        at as the work goes (a pool takes all of an endless iterator)."""
+        s, end = a.first, a.first + a.zones if a.zones else None
+        while (end is None or s < end) and (not deadline or time.time() < deadline):
+            n = a.jobs * 8 if end is None else min(a.jobs * 8, end - s)
+            yield range(s, s + n)
+            s += n
+
+    def results(pool, workdir):
+        for batch in batches():
+            tasks = [(s, zonesign, workdir, keep) for s in batch]
+            yield from pool.imap_unordered(one, tasks)
 
     with tempfile.TemporaryDirectory() as workdir, multiprocessing.Pool(a.jobs) as pool:
-        tasks = ((s, zonesign, workdir, keep) for s in seeds())
-        for seed, mode, alg, n, t, report in pool.imap_unordered(one, tasks):
+        for seed, mode, alg, n, t, report in results(pool, workdir):
             counts[mode] += 1
             counts[alg] += 1
             counts["zones"] += 1
