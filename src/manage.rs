@@ -88,6 +88,9 @@ pub struct ZoneStatus {
     pub keys: Vec<KeyStatus>,
     pub actions: Vec<Action>,
     pub next_change: Option<String>,
+    /// The policy change in progress (algorithm or key scheme) and its step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollover: Option<String>,
 }
 
 /// `tree`: the zones of the configuration, for the parent relations.
@@ -120,6 +123,7 @@ pub fn status(
         keys,
         actions: crate::batch::operator_actions(preview.actions, tree.parent_of(zone).is_some()),
         next_change: preview.next_change.map(rfc3339),
+        rollover: lifecycle::scheme::describe(policy, &preview.state, now),
     })
 }
 
@@ -146,6 +150,9 @@ impl std::fmt::Display for ZoneStatus {
                 write!(f, "  DS seen {s}")?;
             }
             writeln!(f)?;
+        }
+        if let Some(r) = &self.rollover {
+            writeln!(f, "  policy change: {r}")?;
         }
         for a in &self.actions {
             writeln!(f, "  action: {}", a.message)?;

@@ -105,6 +105,10 @@ pub struct KeyTimes {
     /// `ds-gone`: the parent no longer serves the DS.
     #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
     pub ds_gone: Option<u64>,
+    /// The first run whose output held this key's data signatures before
+    /// the key was active (an algorithm being introduced, rules §2).
+    #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
+    pub signing: Option<u64>,
     /// The first run whose output held none of this key's data signatures.
     #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
     pub signatures_gone: Option<u64>,

@@ -24,7 +24,11 @@ pub fn roles_from_sep(keys: &[SigningKey]) -> Vec<KeyUse<'_>> {
                 (true, true) => Role::Ksk,
                 (false, true) => Role::Zsk,
             };
-            KeyUse { key, role }
+            KeyUse {
+                key,
+                role,
+                published: true,
+            }
         })
         .collect()
 }

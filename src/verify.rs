@@ -23,6 +23,9 @@ pub struct Report {
     pub errors: Vec<String>,
     pub rrsigs_verified: usize,
     pub rrsets_checked: usize,
+    /// RRSIGs by keys not in the DNSKEY RRset, which validators pass over:
+    /// an algorithm rollover's first step has them.
+    pub rrsigs_unmatched: usize,
 }
 
 impl Report {
@@ -43,6 +46,13 @@ impl fmt::Display for Report {
         }
         if self.errors.len() > SHOWN {
             writeln!(f, "error: … and {} more", self.errors.len() - SHOWN)?;
+        }
+        if self.rrsigs_unmatched > 0 {
+            writeln!(
+                f,
+                "note: {} RRSIGs by keys not in the DNSKEY RRset (validators pass over them)",
+                self.rrsigs_unmatched
+            )?;
         }
         writeln!(
             f,
@@ -123,20 +133,23 @@ pub fn verify_zone_trusting(
     now: u64,
     trusted: &(dyn Fn(&Signature) -> bool + Sync),
 ) -> Report {
-    verify(zone, None, ds, now, trusted)
+    verify(zone, None, ds, now, trusted, &[])
 }
 
 /// [`verify_zone_trusting`] for a zone whose RRSIGs are given per owner
 /// (`sigs[i]` are those of `zone.nodes[i]`) rather than held as RRSIG
 /// RRsets: a zone just signed, from [`crate::sign::SignedZone::into_parts`].
+/// `ahead` are keys that sign before their DNSKEY is published: their
+/// RRSIGs must verify too.
 pub fn verify_signed_trusting(
     zone: &Zone,
     sigs: &[Vec<Signature>],
     ds: Option<&[Ds<Bytes>]>,
     now: u64,
     trusted: &(dyn Fn(&Signature) -> bool + Sync),
+    ahead: &[Dnskey<Bytes>],
 ) -> Report {
-    verify(zone, Some(sigs), ds, now, trusted)
+    verify(zone, Some(sigs), ds, now, trusted, ahead)
 }
 
 fn verify(
@@ -145,6 +158,7 @@ fn verify(
     ds: Option<&[Ds<Bytes>]>,
     now: u64,
     trusted: &(dyn Fn(&Signature) -> bool + Sync),
+    ahead: &[Dnskey<Bytes>],
 ) -> Report {
     let mut report = Report::default();
     let mut phases = crate::phases::Phases::start();
@@ -168,9 +182,17 @@ fn verify(
     let algorithms: HashSet<SecurityAlgorithm> =
         keys.iter().map(|k| k.dnskey.algorithm()).collect();
 
+    let ahead: Vec<Key> = ahead
+        .iter()
+        .map(|k| Key {
+            tag: k.key_tag(),
+            dnskey: k.clone(),
+        })
+        .collect();
     let ctx = Ctx {
         zone,
         keys: &keys,
+        ahead: &ahead,
         algorithms: &algorithms,
         now,
         trusted,
@@ -206,6 +228,7 @@ fn verify(
     report.errors.extend(tally.errors);
     report.rrsigs_verified += tally.verified;
     report.rrsets_checked += tally.rrsets;
+    report.rrsigs_unmatched += tally.unmatched;
     let dnskey_signers = tally.dnskey_signers;
     phases.mark("verify: signatures");
     check_keyset(zone, &keys, &dnskey_signers, ds, &mut report);
@@ -237,6 +260,8 @@ fn check_order(zone: &Zone, report: &mut Report) {
 struct Ctx<'a> {
     zone: &'a Zone,
     keys: &'a [Key],
+    /// Keys that sign before they are published.
+    ahead: &'a [Key],
     algorithms: &'a HashSet<SecurityAlgorithm>,
     now: u64,
     trusted: &'a (dyn Fn(&Signature) -> bool + Sync),
@@ -249,6 +274,8 @@ struct Tally {
     /// RRSIGs that verified, and RRsets checked.
     verified: usize,
     rrsets: usize,
+    /// RRSIGs by keys neither published nor signing ahead.
+    unmatched: usize,
     /// The tags of the keys whose RRSIGs over the apex DNSKEY RRset verify.
     dnskey_signers: Vec<u16>,
 }
@@ -259,6 +286,7 @@ impl Tally {
         self.errors.extend(later.errors);
         self.verified += later.verified;
         self.rrsets += later.rrsets;
+        self.unmatched += later.unmatched;
         if !later.dnskey_signers.is_empty() {
             self.dnskey_signers = later.dnskey_signers;
         }
@@ -323,13 +351,15 @@ fn check_rrset(
     let mut verified = 0;
     for sig in covering() {
         match check_rrsig(ctx, set, sig) {
-            Ok(()) => {
+            Ok(Signer::Published) => {
                 verified += 1;
                 good_algs.push(sig.algorithm());
                 if keyset {
                     tally.dnskey_signers.push(sig.key_tag());
                 }
             }
+            Ok(Signer::Ahead) => tally.verified += 1,
+            Ok(Signer::Unknown) => tally.unmatched += 1,
             Err(e) => errors.push(format!(
                 "{}: RRSIG by key {} ({}): {e}",
                 what(),
@@ -337,6 +367,9 @@ fn check_rrset(
                 sig.algorithm()
             )),
         }
+    }
+    if verified == 0 && !errors.iter().any(|e| e.starts_with(&what())) {
+        errors.push(format!("{}: no RRSIG by a key of the DNSKEY RRset", what()));
     }
     for alg in ctx.algorithms {
         if !good_algs.contains(alg) && verified > 0 {
@@ -349,7 +382,25 @@ fn check_rrset(
     tally.verified += verified;
 }
 
-fn check_rrsig(ctx: &Ctx<'_>, set: &Rrset, sig: &Signature) -> Result<(), String> {
+/// The keys of `keys` that may have made `sig`.
+fn matching<'k>(keys: &'k [Key], sig: &Signature) -> Vec<&'k Dnskey<Bytes>> {
+    keys.iter()
+        .filter(|k| k.tag == sig.key_tag() && k.dnskey.algorithm() == sig.algorithm())
+        .map(|k| &k.dnskey)
+        .collect()
+}
+
+/// Whose an RRSIG that passed its checks is.
+enum Signer {
+    /// A key of the DNSKEY RRset.
+    Published,
+    /// A key signing before it is published (and it verified).
+    Ahead,
+    /// A key we do not know: validators pass over it.
+    Unknown,
+}
+
+fn check_rrsig(ctx: &Ctx<'_>, set: &Rrset, sig: &Signature) -> Result<Signer, String> {
     let now = ctx.now;
     if !crate::zone::canon::same(sig.signer_name(), &ctx.zone.apex) {
         return Err(format!("signer {} is not the zone", sig.signer_name()));
@@ -374,21 +425,21 @@ fn check_rrsig(ctx: &Ctx<'_>, set: &Rrset, sig: &Signature) -> Result<(), String
     if now > exp {
         return Err(format!("expired at {}", crate::time::rfc3339(exp)));
     }
-    let mut candidates = ctx
-        .keys
-        .iter()
-        .filter(|k| k.tag == sig.key_tag() && k.dnskey.algorithm() == sig.algorithm())
-        .peekable();
-    if candidates.peek().is_none() {
-        return Err("no such key in the DNSKEY RRset".into());
-    }
+    let (candidates, signer) = match (matching(ctx.keys, sig), matching(ctx.ahead, sig)) {
+        (published, _) if !published.is_empty() => (published, Signer::Published),
+        (_, ahead) if !ahead.is_empty() => (ahead, Signer::Ahead),
+        _ => return Ok(Signer::Unknown),
+    };
     if (ctx.trusted)(sig) {
-        return Ok(());
+        return Ok(signer);
     }
     // The signed data as our second path makes it, not as the signer did.
     let data = crate::crosscheck::of_rrset(set, sig)?;
-    if candidates.any(|k| verify_signature(&k.dnskey, &data, sig.signature()).is_ok()) {
-        Ok(())
+    if candidates
+        .iter()
+        .any(|k| verify_signature(k, &data, sig.signature()).is_ok())
+    {
+        Ok(signer)
     } else {
         Err("signature does not verify".into())
     }
@@ -755,7 +806,7 @@ mod tests {
     fn signatures_given_per_owner_are_checked_alike() {
         let (zone, sigs) = signed_example().into_parts();
         let none = |_: &Signature| false;
-        let report = verify_signed_trusting(&zone, &sigs, None, 1_500, &none);
+        let report = verify_signed_trusting(&zone, &sigs, None, 1_500, &none, &[]);
         assert!(report.is_ok(), "{report}");
         let as_rrsets = verify_zone(&signed_example().into_zone(), None, 1_500);
         assert_eq!(report.rrsigs_verified, as_rrsets.rrsigs_verified);
@@ -766,7 +817,7 @@ mod tests {
         let last = moved.len() - 1;
         let taken = std::mem::take(&mut moved[last]);
         moved[last - 1] = taken;
-        let report = verify_signed_trusting(&zone, &moved, None, 1_500, &none);
+        let report = verify_signed_trusting(&zone, &moved, None, 1_500, &none, &[]);
         assert!(!report.is_ok());
         assert!(
             report.errors.iter().any(|e| e.contains("no RRSIG")),

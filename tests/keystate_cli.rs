@@ -27,6 +27,8 @@ ksk = { lifetime = "90d", standby = 0 }
     let p = policy();
     let mut keys = FakeKeys::new();
     let s = lc::run(&p, &ZoneState::new("example.com"), &[], T0, &mut keys).state;
+    // The run after the DNSKEY RRset propagated asks for the first DS.
+    let s = lc::run(&p, &s, &[], T0 + IPUB, &mut keys).state;
     let ksk = one(&s, Role::Ksk, KeyState::Active);
     let zsk = one(&s, Role::Zsk, KeyState::Active);
     std::fs::create_dir_all(dir.path().join("state")).unwrap();

@@ -14,7 +14,7 @@ fn bootstrap(p: &zonesign::policy::Policy, keys: &mut FakeKeys) -> ZoneState {
 }
 
 #[test]
-fn new_zone_gets_active_keys_at_once_and_a_ds_to_submit() {
+fn new_zone_gets_active_keys_at_once_and_a_ds_once_the_keys_propagated() {
     let p = policy();
     let mut keys = FakeKeys::new();
     let out = run(&p, &ZoneState::new("example.com"), &[], T0, &mut keys);
@@ -24,14 +24,28 @@ fn new_zone_gets_active_keys_at_once_and_a_ds_to_submit() {
     let d = decide(s);
     assert_eq!(d.keyset_signers, vec![ksk]);
     assert_eq!(d.zone_signers, vec![zsk]);
-    assert_eq!(d.ds_wanted, vec![ksk]);
+    // The first DS waits until the signed zone and its DNSKEY RRset are on
+    // every secondary and in every cache: Ipub (OpenDNSSEC: Dprp + TTLkey).
+    assert!(d.ds_wanted.is_empty(), "{d:?}");
+    assert!(out.actions.is_empty(), "{:?}", out.actions);
+    assert_eq!(out.next_change, Some(T0 + IPUB));
+    let early = run(&p, s, &[], T0 + IPUB - 1, &mut keys);
+    assert!(decide(&early.state).ds_wanted.is_empty());
+    let out = run(&p, &early.state, &[], T0 + IPUB, &mut keys);
+    assert_eq!(decide(&out.state).ds_wanted, vec![ksk]);
     assert!(
         out.actions
             .iter()
             .any(|a| a.kind == ActionKind::SubmitDs && a.tag == Some(ksk))
     );
     // ds-seen on an active KSK is recorded and clears the action.
-    let out = run(&p, s, &[Event::DsSeen(ksk)], T0 + 100, &mut keys);
+    let out = run(
+        &p,
+        &out.state,
+        &[Event::DsSeen(ksk)],
+        T0 + IPUB + 100,
+        &mut keys,
+    );
     assert!(out.actions.is_empty(), "{:?}", out.actions);
 }
 

@@ -1,16 +1,21 @@
 //! Years of runs at irregular times against a simulated parent, with
-//! manual, emergency and standby rollovers mixed in. At every instant a new
-//! zone or DS set appears, the safety invariant of SPEC §2 is checked for
-//! every cache state a validating resolver may hold; and rollovers of every
-//! kind must complete. Sabotaged enforcers must be caught.
+//! manual, emergency and standby rollovers and policy changes (algorithm
+//! both ways, KSK+ZSK to CSK and back) mixed in. At every instant a new
+//! zone or DS set appears, every cache state a validating resolver may hold
+//! is checked under the lenient rule (one chain of trust suffices) and the
+//! strict one (every algorithm of the DS RRset and of the DNSKEY RRset signs
+//! every RRset, RFC 4035 s2.2, RFC 6840 s5.11); and rollovers of every kind
+//! must complete. Sabotaged enforcers must be caught.
 
 #[path = "common/lifecycle.rs"]
 mod lc;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use domain::base::iana::SecurityAlgorithm;
 use lc::*;
 use zonesign::keys::Role;
+use zonesign::lifecycle::scheme::conforms;
 use zonesign::lifecycle::{Decisions, Event, decide};
 use zonesign::policy::Policy;
 use zonesign::state::{KeyState, ZoneState};
@@ -41,6 +46,10 @@ enum Sabotage {
     OldKskDroppedAtDsSeen,
     /// Publish a new ZSK only once it signs (no pre-publication).
     ZskNotPrepublished,
+    /// Publish the keys of a new algorithm with its first signatures.
+    NewAlgorithmKeysWithSignatures,
+    /// Drop an algorithm's signatures with its last DNSKEY.
+    OldAlgorithmSignaturesWithKeys,
 }
 
 #[derive(Default, Debug)]
@@ -50,6 +59,9 @@ struct Stats {
     standby_used: usize,
     manual: usize,
     emergency: usize,
+    /// Policy changes made, by kind ("13->15", "ksk+zsk->csk"), and how
+    /// long each took until no key of the old policy was left in any role.
+    changes: BTreeMap<String, Vec<u64>>,
 }
 
 fn role_index(r: Role) -> usize {
@@ -61,10 +73,33 @@ fn role_index(r: Role) -> usize {
 }
 
 fn sabotage(d: &mut Decisions, s: &ZoneState, next_run: u64, how: Sabotage) {
+    match how {
+        Sabotage::NewAlgorithmKeysWithSignatures => {
+            for k in s.keys.iter().filter(|k| k.state == KeyState::Generate) {
+                let alg_signs = s
+                    .keys
+                    .iter()
+                    .any(|o| o.algorithm == k.algorithm && d.zone_signers.contains(&o.tag));
+                if alg_signs && !k.standby {
+                    d.published.push(k.tag);
+                    if k.role != Role::Zsk {
+                        d.keyset_signers.push(k.tag);
+                    }
+                }
+            }
+        }
+        Sabotage::OldAlgorithmSignaturesWithKeys => {
+            let published = d.published.clone();
+            d.zone_signers.retain(|t| published.contains(t));
+        }
+        _ => {}
+    }
     let mut drop: Vec<u16> = Vec::new();
     for k in &s.keys {
         let gone = match how {
-            Sabotage::None => false,
+            Sabotage::None
+            | Sabotage::NewAlgorithmKeysWithSignatures
+            | Sabotage::OldAlgorithmSignaturesWithKeys => false,
             Sabotage::ZskRemovedOneRunEarly => {
                 k.role == Role::Zsk
                     && k.state == KeyState::Retire
@@ -96,6 +131,14 @@ struct Sim {
     registrar: Vec<(u64, u16, bool)>,
     /// Operator events waiting for the next run: (earliest run, event).
     inbox: Vec<(u64, Event)>,
+    /// Mean days between policy changes (0: never).
+    change_every: u64,
+    /// When the next policy change is made.
+    next_policy_change: u64,
+    /// The policy change in progress: (kind, since).
+    changing: Option<(String, u64)>,
+    /// Every key's algorithm, by tag.
+    algorithms: BTreeMap<u16, u8>,
     stats: Stats,
 }
 
@@ -113,6 +156,10 @@ impl Sim {
             }],
             registrar: Vec::new(),
             inbox: Vec::new(),
+            change_every: 0,
+            next_policy_change: 0,
+            changing: None,
+            algorithms: BTreeMap::new(),
             stats: Stats::default(),
         }
     }
@@ -180,7 +227,11 @@ impl Sim {
         } else if roll < 8 && self.policy.ksk.standby > 0 {
             events.push(Event::UseStandby);
         }
+        self.change_policy(now);
         let out = run(&self.policy, &self.state, &events, now, &mut self.keys);
+        for k in &out.state.keys {
+            self.algorithms.insert(k.tag, k.algorithm);
+        }
         for t in &out.transitions {
             if t.to == KeyState::Dead {
                 self.stats.dead[role_index(t.role)] += 1;
@@ -219,6 +270,58 @@ impl Sim {
         }
         self.state = out.state;
         self.stats.runs += 1;
+        // A change is complete when no key of the old policy is left.
+        if let Some((kind, since)) = &self.changing
+            && self.state.keys.iter().all(|k| conforms(&self.policy, k))
+        {
+            let took = now - since;
+            self.stats
+                .changes
+                .entry(kind.clone())
+                .or_default()
+                .push(took);
+            self.changing = None;
+        }
+    }
+
+    /// About every `change_every` days (at random), switches the policy to
+    /// another algorithm or key scheme, sometimes while the last change is
+    /// still in progress.
+    fn change_policy(&mut self, now: u64) {
+        if self.change_every == 0 || self.state.keys.is_empty() {
+            return;
+        }
+        if self.next_policy_change == 0 {
+            self.next_policy_change = now + self.rng.u64(0..=2 * self.change_every * DAY);
+        }
+        if now < self.next_policy_change {
+            return;
+        }
+        self.next_policy_change = now + self.rng.u64(0..=2 * self.change_every * DAY);
+        let before = (self.policy.algorithm.to_int(), self.policy.csk);
+        let mut p = self.policy.clone();
+        if self.rng.bool() {
+            let algs = [
+                SecurityAlgorithm::ECDSAP256SHA256,
+                SecurityAlgorithm::ED25519,
+                SecurityAlgorithm::ECDSAP384SHA384,
+            ];
+            p.algorithm = algs[self.rng.usize(0..algs.len())];
+        } else {
+            p.csk = !p.csk;
+        }
+        if (p.algorithm.to_int(), p.csk) == before {
+            return;
+        }
+        let scheme = |csk: bool| if csk { "csk" } else { "ksk+zsk" };
+        let kind = if p.csk == before.1 {
+            format!("{}->{}", before.0, p.algorithm.to_int())
+        } else {
+            format!("{}->{}", scheme(before.1), scheme(p.csk))
+        };
+        // A change on top of one in progress is counted as the new kind.
+        self.changing = Some((kind, now));
+        self.policy = p;
     }
 
     /// Runs from T0 for `days` at irregular times.
@@ -246,6 +349,16 @@ fn served_in<T>(versions: &[T], at: impl Fn(&T) -> u64, from: u64, to: u64) -> V
         .collect()
 }
 
+/// Algorithms of a set of keys.
+fn algs(sim: &Sim, tags: &BTreeSet<u16>) -> BTreeSet<u8> {
+    tags.iter().map(|t| sim.algorithms[t]).collect()
+}
+
+/// Keys of `tags` with algorithm `alg`.
+fn of_alg<'a>(sim: &'a Sim, tags: &'a BTreeSet<u16>, alg: u8) -> impl Iterator<Item = &'a u16> {
+    tags.iter().filter(move |t| sim.algorithms[t] == alg)
+}
+
 /// Checks the invariant at every instant a new version appears.
 fn violations(sim: &Sim) -> Vec<String> {
     let mut instants: Vec<u64> = sim
@@ -263,25 +376,47 @@ fn violations(sim: &Sim) -> Vec<String> {
         let sigs = served_in(&sim.zone, |v| v.at, t.saturating_sub(TTL_SIG + DPRP), t);
         for ds in ds_sets.iter().filter(|d| !d.ds.is_empty()) {
             for k in &keysets {
-                if !ds
-                    .ds
-                    .iter()
-                    .any(|tag| k.keyset_signers.contains(tag) && k.published.contains(tag))
-                {
-                    out.push(format!(
-                        "at {t}: DS set {:?} (from {}) matches no key signing the DNSKEY RRset {:?} (from {})",
-                        ds.ds, ds.at, k.keyset_signers, k.at
-                    ));
+                // Lenient: one DS matches a key that signs the DNSKEY RRset;
+                // strict: one for each algorithm of the DS RRset.
+                for alg in algs(sim, &ds.ds) {
+                    if !of_alg(sim, &ds.ds, alg)
+                        .any(|tag| k.keyset_signers.contains(tag) && k.published.contains(tag))
+                    {
+                        out.push(format!(
+                            "at {t}: DS set {:?} (from {}) has no algorithm-{alg} key signing the DNSKEY RRset {:?} of {:?} (from {})",
+                            ds.ds, ds.at, k.keyset_signers, k.published, k.at
+                        ));
+                    }
+                }
+                for s in &sigs {
+                    for alg in algs(sim, &ds.ds) {
+                        if !of_alg(sim, &s.zone_signers, alg).any(|z| k.published.contains(z)) {
+                            out.push(format!(
+                                "at {t}: DS set {:?} (from {}) has algorithm {alg}, data signed by {:?} (zone from {}) with DNSKEYs {:?} (from {})",
+                                ds.ds, ds.at, s.zone_signers, s.at, k.published, k.at
+                            ));
+                        }
+                    }
                 }
             }
         }
         for k in &keysets {
-            for s in &sigs {
-                if !s.zone_signers.is_subset(&k.published) {
+            // Every algorithm of the DNSKEY RRset signs it and every RRset
+            // with a key in it (which the lenient rule needs too: one).
+            for alg in algs(sim, &k.published) {
+                if !of_alg(sim, &k.keyset_signers, alg).any(|x| k.published.contains(x)) {
                     out.push(format!(
-                        "at {t}: signatures by {:?} (zone from {}) but DNSKEY RRset {:?} (from {})",
-                        s.zone_signers, s.at, k.published, k.at
+                        "at {t}: DNSKEY RRset {:?} (from {}) is not signed with its algorithm {alg}",
+                        k.published, k.at
                     ));
+                }
+                for s in &sigs {
+                    if !of_alg(sim, &s.zone_signers, alg).any(|z| k.published.contains(z)) {
+                        out.push(format!(
+                            "at {t}: signatures by {:?} (zone from {}) but DNSKEY RRset {:?} (from {}) has algorithm {alg}",
+                            s.zone_signers, s.at, k.published, k.at
+                        ));
+                    }
                 }
             }
         }
@@ -291,9 +426,12 @@ fn violations(sim: &Sim) -> Vec<String> {
 
 const YEARS: u64 = 4;
 
-/// Simulates YEARS of runs and asserts that no cache state ever fails.
-fn simulate_safely(p: &Policy, seed: u64) -> Sim {
+/// Simulates YEARS of runs (with policy changes about every
+/// `change_every` days, 0 for none) and asserts that no cache state ever
+/// fails.
+fn simulate_safely(p: &Policy, seed: u64, change_every: u64) -> Sim {
     let mut sim = Sim::new(p.clone(), seed);
+    sim.change_every = change_every;
     sim.simulate(YEARS * 365, Sabotage::None);
     let v = violations(&sim);
     assert!(
@@ -310,7 +448,7 @@ fn ksk_zsk_with_standby_stays_safe_for_years() {
     let mut p = policy();
     p.ksk.standby = 1;
     for seed in 1..=3 {
-        let sim = simulate_safely(&p, seed);
+        let sim = simulate_safely(&p, seed, 0);
         let s = &sim.stats;
         eprintln!(
             "seed {seed}: {s:?}, {} zone versions, {} DS versions",
@@ -336,7 +474,7 @@ fn csk_stays_safe_for_years() {
     let mut p = policy();
     p.csk = true;
     for seed in 10..=12 {
-        let sim = simulate_safely(&p, seed);
+        let sim = simulate_safely(&p, seed, 0);
         assert!(
             sim.stats.dead[2] as u64 >= YEARS * 365 / 90 - 2,
             "CSK rollovers completed: {:?}",
@@ -353,6 +491,73 @@ fn sabotaged_enforcers_are_caught() {
         Sabotage::ZskNotPrepublished,
     ] {
         let mut sim = Sim::new(policy(), 99);
+        sim.simulate(YEARS * 365, how);
+        assert!(!violations(&sim).is_empty(), "{how:?} went unnoticed");
+    }
+}
+
+/// The shortest an algorithm rollover can take by rules §2 with zero
+/// registrar and operator delays: signatures first (Dprp + TTLsig + Sp),
+/// the new DNSKEYs (Ipub), the old DS out of caches (TTLds + Dprp_p + Sr),
+/// then the old signatures out of caches (Dprp + TTLkey + Sr).
+const ALGORITHM_ROLL_MIN: u64 =
+    (DPRP + TTL_SIG + SP) + IPUB + (TTL_DS + DPRP_P + SR) + (DPRP + TTL_KEY + SR);
+
+#[test]
+fn policy_changes_mid_flight_stay_safe_for_years() {
+    let mut totals: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (seed, standby) in [(21, 0), (22, 1), (23, 0), (24, 1), (25, 0), (26, 0)] {
+        let mut p = policy();
+        p.ksk.standby = standby;
+        p.csk = seed % 2 == 1;
+        let sim = simulate_safely(&p, seed, 20);
+        assert!(
+            sim.stats.dead.iter().sum::<usize>() > 20,
+            "rollovers completed: {:?}",
+            sim.stats
+        );
+        for (kind, took) in &sim.stats.changes {
+            totals.entry(kind.clone()).or_default().extend(took);
+        }
+    }
+    for (kind, took) in &totals {
+        let min = took.iter().min().unwrap();
+        let max = took.iter().max().unwrap();
+        eprintln!(
+            "{kind}: {} completed, {:.1} to {:.1} days",
+            took.len(),
+            *min as f64 / DAY as f64,
+            *max as f64 / DAY as f64
+        );
+        if kind.contains("->1") || kind.contains("->8") {
+            assert!(
+                *min >= ALGORITHM_ROLL_MIN,
+                "{kind} took {min} s, less than the rules allow ({ALGORITHM_ROLL_MIN} s)"
+            );
+        }
+    }
+    let algorithm_rolls: usize = totals
+        .iter()
+        .filter(|(k, _)| !k.contains("csk"))
+        .map(|(_, v)| v.len())
+        .sum();
+    let scheme_changes: usize = totals
+        .iter()
+        .filter(|(k, _)| k.contains("csk"))
+        .map(|(_, v)| v.len())
+        .sum();
+    assert!(algorithm_rolls >= 10, "{totals:?}");
+    assert!(scheme_changes >= 10, "{totals:?}");
+}
+
+#[test]
+fn sabotaged_algorithm_rollovers_are_caught() {
+    for how in [
+        Sabotage::NewAlgorithmKeysWithSignatures,
+        Sabotage::OldAlgorithmSignaturesWithKeys,
+    ] {
+        let mut sim = Sim::new(policy(), 98);
+        sim.change_every = 45;
         sim.simulate(YEARS * 365, how);
         assert!(!violations(&sim).is_empty(), "{how:?} went unnoticed");
     }

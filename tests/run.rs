@@ -35,7 +35,11 @@ fn bundled_example_signs_and_passes_the_oracle() {
     assert!(ok, "{out}");
     let (ok, out) = common::oracle_compare(&example, &site.signed("example.com"), "example.com");
     assert!(ok, "{out}");
-    // The DS file names exactly the published KSK.
+    // No DS before the new zone's DNSKEY RRset has propagated (Ipub);
+    // then the DS file names exactly the published KSK.
+    assert!(z["actions"].as_array().unwrap().is_empty(), "{report}");
+    assert!(!site.read(&site.ds("example.com")).contains(" DS "));
+    let later = site.run_json(T0 + DAY, &[]);
     let ds = site.read(&site.ds("example.com"));
     let ksk_tags: Vec<u64> = z["transitions"]
         .as_array()
@@ -47,8 +51,10 @@ fn bundled_example_signs_and_passes_the_oracle() {
     assert_eq!(ksk_tags.len(), 1);
     assert_eq!(ds.lines().count(), 1, "{ds}");
     assert!(ds.contains(&format!(" DS {} 13 2 ", ksk_tags[0])), "{ds}");
-    // The first run tells the operator to submit the DS.
-    assert_eq!(z["actions"][0]["kind"], "submit-ds", "{report}");
+    assert_eq!(
+        later["zones"][0]["actions"][0]["kind"], "submit-ds",
+        "{later}"
+    );
 }
 
 #[test]
@@ -252,7 +258,11 @@ fn the_hook_gets_the_ds_and_pending_actions_can_fail_the_run() {
     );
     std::fs::write(site.path("zonesign.toml"), config).unwrap();
     site.write_zone("example.com", &zone_text("example.com", 1, ""));
+    // No DS is asked for until the new zone's DNSKEY RRset has propagated.
     let (code, out) = site.zonesign(T0, &["run", "--fail-on-pending"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!site.path("hook.out").exists(), "{out}");
+    let (code, out) = site.zonesign(T0 + DAY, &["run", "--fail-on-pending"]);
     assert_eq!(code, 3, "{out}");
     let hook = site.read(&got);
     let ds = site.read(&site.ds("example.com"));
@@ -261,17 +271,19 @@ fn the_hook_gets_the_ds_and_pending_actions_can_fail_the_run() {
     assert!(hook.ends_with(&format!("example.com {tag}\n")), "{hook}");
     // Sent once: the next run does not send it again.
     std::fs::remove_file(&got).unwrap();
-    site.zonesign(T0 + 3600, &["run"]);
+    site.zonesign(T0 + DAY + 3600, &["run"]);
     assert!(!got.exists());
 
     // A failing hook fails the zone, and the next run tries again.
     let site = Site::new("ds_submit_command = \"echo registry down >&2; exit 4\"\n");
     site.write_zone("example.com", &zone_text("example.com", 1, ""));
     let (code, out) = site.zonesign(T0, &["run"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = site.zonesign(T0 + DAY, &["run"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("registry down"), "{out}");
     assert!(site.signed("example.com").exists());
-    let (code, out) = site.zonesign(T0 + 3600, &["run"]);
+    let (code, out) = site.zonesign(T0 + DAY + 3600, &["run"]);
     assert_eq!(code, 1, "retried: {out}");
 }
 

@@ -169,7 +169,12 @@ pub fn publish_children_ds(
             ));
             continue;
         }
-        let ttl = records.first().map_or(3600, |(t, _)| *t);
+        // None yet (a new child's DNSKEYs are still propagating): the
+        // delegation stays insecure, whatever DS the input gave it.
+        let Some(&(ttl, _)) = records.first() else {
+            node.remove(Rtype::DS);
+            continue;
+        };
         let rdata = records.into_iter().map(|(_, d)| Rdata::Ds(d)).collect();
         node.insert(Rrset::new(child_apex, Rtype::DS, ttl, rdata));
     }

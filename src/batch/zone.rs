@@ -417,7 +417,10 @@ impl Keyring {
     fn load(&mut self, state: &ZoneState, d: &Decisions) -> Result<HashMap<u16, SigningKey>> {
         let mut out = HashMap::new();
         for k in &state.keys {
-            if d.published.contains(&k.tag) || d.ds_wanted.contains(&k.tag) {
+            if d.published.contains(&k.tag)
+                || d.ds_wanted.contains(&k.tag)
+                || d.zone_signers.contains(&k.tag)
+            {
                 out.insert(k.tag, self.take(k)?);
             }
         }
@@ -444,7 +447,22 @@ fn key_uses<'a>(
                 continue;
             }
         };
-        uses.push(KeyUse { key, role });
+        uses.push(KeyUse {
+            key,
+            role,
+            published: true,
+        });
+    }
+    // Keys of an algorithm being introduced sign the data before their
+    // DNSKEYs are published.
+    for tag in d.zone_signers.iter().filter(|t| !d.published.contains(t)) {
+        if let Some(key) = loaded.get(tag) {
+            uses.push(KeyUse {
+                key,
+                role: Role::Zsk,
+                published: false,
+            });
+        }
     }
     (uses, extra)
 }
@@ -565,7 +583,14 @@ fn verify(
         .collect();
     let trusted = |s: &sign::Signature| kept.contains(s.signature());
     let ds = (!ds.is_empty()).then_some(&ds[..]);
-    let report = crate::verify::verify_signed_trusting(&zone, &sigs, ds, now, &trusted);
+    let ahead: Vec<_> = d
+        .zone_signers
+        .iter()
+        .filter(|t| !d.published.contains(t))
+        .filter_map(|t| loaded.get(t))
+        .map(|k| k.dnskey.clone())
+        .collect();
+    let report = crate::verify::verify_signed_trusting(&zone, &sigs, ds, now, &trusted, &ahead);
     // Freeing a large zone takes a while: let it happen beside the rest.
     std::thread::spawn(move || drop((zone, sigs)));
     if report.is_ok() {
@@ -590,8 +615,7 @@ fn submit_new_ds(
         .keys
         .iter()
         .filter(|k| {
-            k.role != Role::Zsk
-                && k.state.ds_wanted()
+            lifecycle::decide::ds_wanted(k)
                 && k.times.ds_seen.is_none()
                 && k.times.ds_sent.is_none()
         })
@@ -633,6 +657,7 @@ mod tests {
         let uses = [KeyUse {
             key: &key,
             role: Role::Csk,
+            published: true,
         }];
         let policy = Policy::default_named("t");
         let now = 1_800_000_000u64;

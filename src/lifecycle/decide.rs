@@ -27,6 +27,24 @@ pub struct Decisions {
     pub cds: Vec<u16>,
 }
 
+/// A KSK or CSK whose DS the parent must serve. An active key of a new
+/// zone asks for it only once its DNSKEY RRset has propagated.
+pub fn ds_wanted(k: &KeyRecord) -> bool {
+    k.role != Role::Zsk
+        && k.state.ds_wanted()
+        && (k.state != KeyState::Active
+            || k.times.ds_submitted.is_some()
+            || k.times.ds_seen.is_some())
+}
+
+/// Does the key sign the zone's data: active, or an algorithm coming or
+/// going (see `scheme`)?
+pub fn signs_data(k: &KeyRecord) -> bool {
+    k.role != Role::Ksk
+        && k.times.signatures_gone.is_none()
+        && (k.state == KeyState::Active || k.times.signing.is_some())
+}
+
 /// A retired KSK or CSK whose DS the parent still serves.
 pub fn ds_to_withdraw(k: &KeyRecord) -> bool {
     k.role != Role::Zsk
@@ -46,10 +64,10 @@ pub fn decide(state: &ZoneState) -> Decisions {
                 d.keyset_signers.push(k.tag);
             }
         }
-        if k.role != Role::Ksk && k.state == KeyState::Active {
+        if signs_data(k) {
             d.zone_signers.push(k.tag);
         }
-        if sep && k.state.ds_wanted() {
+        if ds_wanted(k) {
             d.ds_wanted.push(k.tag);
             if k.state.published() {
                 d.cds.push(k.tag);
@@ -68,9 +86,8 @@ pub fn actions(policy: &Policy, s: &ZoneState, now: u64) -> Vec<Action> {
     let zone = s.zone.trim_end_matches('.');
     let mut out = Vec::new();
     for k in &s.keys {
-        let sep = k.role != Role::Zsk;
         let tag = k.tag;
-        if sep && k.state.ds_wanted() && k.times.ds_seen.is_none() {
+        if ds_wanted(k) && k.times.ds_seen.is_none() {
             // The predecessor's end of life is when the new DS is needed.
             let deadline = s
                 .keys

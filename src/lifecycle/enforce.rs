@@ -1,5 +1,6 @@
 //! The transition rules of doc/rules.md §2 (OpenDNSSEC 1.4 in RFC 7583 terms).
 
+use super::scheme::{self, conforms};
 use super::timing::Timing;
 use super::{Action, ActionKind, Event, KeyRequest, Outcome, Transition};
 use crate::keys::Role;
@@ -24,9 +25,13 @@ pub fn enforce(policy: &Policy, state: &ZoneState, events: &[Event], now: u64) -
     }
     // Several transitions may fall due at once (generate → publish, …);
     // each key passes through at most every state once.
-    let bound = 10 * (s.keys.len() + 1);
+    let fresh = bootstrapping(&s);
+    let bound = 20 * (s.keys.len() + 1);
     for _ in 0..bound {
-        if !step(policy, &mut s, now, &mut out) {
+        if scheme::update_signing(policy, &mut s, now) {
+            continue;
+        }
+        if !step(policy, &mut s, fresh, now, &mut out) {
             break;
         }
     }
@@ -135,11 +140,11 @@ fn move_key(k: &mut KeyRecord, to: KeyState, now: u64, out: &mut Outcome) {
     k.times.set_entered(to, now);
 }
 
-/// Is this role without any key in the zone (a brand-new zone)?
-fn bootstrapping(s: &ZoneState, role: Role) -> bool {
+/// Has the zone never published a key (a brand-new zone)?
+fn bootstrapping(s: &ZoneState) -> bool {
     !s.keys
         .iter()
-        .any(|k| k.role == role && !k.standby && (k.state.published() || k.state == KeyState::Dead))
+        .any(|k| !k.standby && (k.state.published() || k.state == KeyState::Dead))
 }
 
 /// The pending-rollover flag of a role.
@@ -165,36 +170,69 @@ fn roll_due(t: &Timing<'_>, s: &ZoneState, role: Role) -> bool {
     let active = s
         .keys
         .iter()
-        .find(|k| k.role == role && k.state == KeyState::Active);
+        .find(|k| k.role == role && k.state == KeyState::Active && conforms(t.policy, k));
     match active.and_then(|a| t.end_of_life(a)) {
         Some(end) => !t.manual(role) && t.now >= end,
         None => true,
     }
 }
 
-/// Retires every active key of `role` except `except`.
-fn retire_others(s: &mut ZoneState, role: Role, except: u16, now: u64, out: &mut Outcome) {
-    for k in s
-        .keys
-        .iter_mut()
-        .filter(|k| k.role == role && k.state == KeyState::Active && k.tag != except)
-    {
-        move_key(k, KeyState::Retire, now, out);
-        if k.role != Role::Ksk {
-            // This run's output holds none of its data signatures.
-            k.times.signatures_gone = Some(now);
-        }
+/// Retires every other active key whose work the newly active key `by`
+/// (with the other active keys) now does. Their data signatures stop or
+/// stay by `scheme::update_signing`.
+fn retire_replaced(policy: &Policy, s: &mut ZoneState, by: usize, now: u64, out: &mut Outcome) {
+    let by = s.keys[by].clone();
+    let retire: Vec<usize> = (0..s.keys.len())
+        .filter(|&i| {
+            let k = &s.keys[i];
+            k.tag != by.tag && k.state == KeyState::Active && scheme::replaced(policy, s, k, &by)
+        })
+        .collect();
+    for i in retire {
+        move_key(&mut s.keys[i], KeyState::Retire, now, out);
     }
 }
 
+/// Keys of an algorithm or scheme the policy no longer uses that have not
+/// served yet leave by the ordinary way out (retire, with their DS withdrawn
+/// if the parent has it); one never published is simply removed.
+fn abandon(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool {
+    let Some(i) = s.keys.iter().position(|k| {
+        !conforms(policy, k)
+            && matches!(
+                k.state,
+                KeyState::Generate
+                    | KeyState::Publish
+                    | KeyState::Ready
+                    | KeyState::Dssub
+                    | KeyState::Dspublish
+                    | KeyState::Dsready
+                    | KeyState::Keypublish
+            )
+    }) else {
+        return false;
+    };
+    if s.keys[i].state == KeyState::Generate && s.keys[i].times.signing.is_none() {
+        let k = s.keys.remove(i);
+        out.purged.push(k.file);
+    } else {
+        move_key(&mut s.keys[i], KeyState::Retire, now, out);
+    }
+    true
+}
+
 /// One pass over the keys; returns whether anything changed.
-fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool {
+/// `fresh`: the zone had published no key when this enforcement began.
+fn step(policy: &Policy, s: &mut ZoneState, fresh: bool, now: u64, out: &mut Outcome) -> bool {
     let history = s.history.clone();
     let t = Timing::new(policy, &history, now);
+    if abandon(policy, s, now, out) {
+        return true;
+    }
     for i in 0..s.keys.len() {
         let k = &s.keys[i];
-        let (role, tag) = (k.role, k.tag);
-        let is_due = due(&t, k).is_some_and(|d| now >= d);
+        let role = k.role;
+        let is_due = due(&t, s, k).is_some_and(|d| now >= d);
         match k.state {
             KeyState::Generate if k.standby => {
                 let k = &mut s.keys[i];
@@ -202,19 +240,26 @@ fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool
                 k.times.ds_submitted = Some(now);
                 return true;
             }
-            KeyState::Generate if bootstrapping(s, role) => {
+            KeyState::Generate if fresh => {
                 // No DS exists yet, so no validator can break: use at once.
+                // The DS is asked for once the DNSKEY RRset has propagated.
                 let k = &mut s.keys[i];
                 k.times.publish = Some(now);
                 k.times.ready = Some(now);
                 move_key(k, KeyState::Active, now, out);
-                if role != Role::Zsk {
-                    k.times.ds_submitted = Some(now);
-                }
                 return true;
             }
-            KeyState::Generate => {
+            KeyState::Generate if is_due => {
                 move_key(&mut s.keys[i], KeyState::Publish, now, out);
+                return true;
+            }
+            KeyState::Active
+                if role != Role::Zsk
+                    && k.times.ds_submitted.is_none()
+                    && k.times.ds_seen.is_none()
+                    && first_ds_at(&t, k).is_some_and(|at| now >= at) =>
+            {
+                s.keys[i].times.ds_submitted = Some(now);
                 return true;
             }
             KeyState::Publish if is_due => {
@@ -225,14 +270,14 @@ fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool
                 }
                 return true;
             }
-            KeyState::Ready => {
+            KeyState::Ready if conforms(policy, k) => {
                 let go = match role {
                     Role::Zsk => roll_due(&t, s, role),
                     Role::Ksk | Role::Csk => s.keys[i].times.ds_seen.is_some(),
                 };
                 if go {
                     move_key(&mut s.keys[i], KeyState::Active, now, out);
-                    retire_others(s, role, tag, now, out);
+                    retire_replaced(policy, s, i, now, out);
                     clear_pending(s, role);
                     return true;
                 }
@@ -255,10 +300,12 @@ fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool
                 let k = &mut s.keys[i];
                 k.standby = false;
                 move_key(k, KeyState::Active, now, out);
-                retire_others(s, role, tag, now, out);
+                retire_replaced(policy, s, i, now, out);
                 return true;
             }
-            KeyState::Dead if is_due => {
+            KeyState::Dead
+                if is_due && (role == Role::Ksk || k.times.signatures_gone.is_some()) =>
+            {
                 let k = s.keys.remove(i);
                 out.purged.push(k.file);
                 return true;
@@ -271,22 +318,45 @@ fn step(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool
 
 /// When the time-driven transition out of a key's state falls due; `None`
 /// when the state waits for an event (or for the predecessor's lifetime).
-fn due(t: &Timing<'_>, k: &KeyRecord) -> Option<u64> {
+fn due(t: &Timing<'_>, s: &ZoneState, k: &KeyRecord) -> Option<u64> {
     let entered = k.times.entered(k.state).unwrap_or(t.now);
     match k.state {
+        KeyState::Generate if k.standby => Some(entered),
+        KeyState::Generate if scheme::introduced(s, k.algorithm) => {
+            scheme::publish_after_signatures(t, s, k)
+        }
+        KeyState::Generate => Some(entered),
         KeyState::Publish | KeyState::Keypublish => Some(entered + t.ipub()),
         KeyState::Dspublish => Some(entered + t.ds_ready_wait()),
-        KeyState::Retire => dead_at(t, k),
+        KeyState::Retire => dead_at(t, s, k),
         KeyState::Dead => Some(entered + t.policy.purge),
         _ => None,
     }
 }
 
+/// When an active KSK or CSK of a new zone asks for its first DS: once the
+/// signed zone and its DNSKEY RRset are on every secondary and in every
+/// cache, Ipub after publication (OpenDNSSEC waits Dprp + TTLkey).
+fn first_ds_at(t: &Timing<'_>, k: &KeyRecord) -> Option<u64> {
+    k.times.publish.map(|p| p + t.ipub())
+}
+
 /// When a retired key may leave the zone: its data signatures gone from
-/// caches (ZSK, CSK) and its DS gone from caches (KSK, CSK).
-fn dead_at(t: &Timing<'_>, k: &KeyRecord) -> Option<u64> {
+/// caches (ZSK, CSK) and its DS gone from caches (KSK, CSK). A key whose
+/// algorithm is leaving the zone still signs: its DNSKEY goes with the
+/// last KSK of the algorithm, and its signatures after that (RFC 6781
+/// s4.1.4).
+fn dead_at(t: &Timing<'_>, s: &ZoneState, k: &KeyRecord) -> Option<u64> {
     let retired = k.times.retire.unwrap_or(t.now);
-    let zsk = || k.times.signatures_gone.unwrap_or(retired) + t.zsk_retire_wait();
+    let still_signing = k.role != Role::Ksk && k.times.signatures_gone.is_none();
+    let sep_of_algorithm = s.keys.iter().any(|o| {
+        o.tag != k.tag && o.role != Role::Zsk && o.algorithm == k.algorithm && o.state.published()
+    });
+    let zsk = || match still_signing {
+        true if sep_of_algorithm => None,
+        true => Some(t.now),
+        false => Some(k.times.signatures_gone.unwrap_or(retired) + t.zsk_retire_wait()),
+    };
     let ksk = || {
         // A DS never seen at the parent has nothing to wait for.
         let gone = match (k.times.ds_seen, k.times.ds_gone) {
@@ -297,9 +367,10 @@ fn dead_at(t: &Timing<'_>, k: &KeyRecord) -> Option<u64> {
         Some(gone + t.ksk_retire_wait())
     };
     match k.role {
-        Role::Zsk => Some(zsk()),
+        Role::Zsk => zsk(),
         Role::Ksk => ksk(),
-        Role::Csk => ksk().map(|d| d.max(zsk())),
+        Role::Csk if still_signing => ksk(),
+        Role::Csk => Some(ksk()?.max(zsk()?)),
     }
 }
 
@@ -318,7 +389,7 @@ fn needed_keys(policy: &Policy, s: &ZoneState, now: u64) -> Vec<KeyRequest> {
     let t = Timing::new(policy, &s.history, now);
     let mut out = Vec::new();
     for &role in roles(policy) {
-        let live = |k: &&KeyRecord| k.role == role && !k.standby;
+        let live = |k: &&KeyRecord| k.role == role && !k.standby && conforms(policy, k);
         let active = s
             .keys
             .iter()
@@ -332,7 +403,7 @@ fn needed_keys(policy: &Policy, s: &ZoneState, now: u64) -> Vec<KeyRequest> {
         }) || s
             .keys
             .iter()
-            .any(|k| k.role == role && k.state == KeyState::Keypublish);
+            .any(|k| k.role == role && k.state == KeyState::Keypublish && conforms(policy, k));
         let using_standby = role != Role::Zsk && s.pending.use_standby;
         let need = match active {
             None => !successor,
@@ -352,16 +423,19 @@ fn needed_keys(policy: &Policy, s: &ZoneState, now: u64) -> Vec<KeyRequest> {
     }
     // A standby's DS goes to the parent only beside the active KSK's DS:
     // alone in the DS RRset it would make the zone bogus.
-    let active_ds_seen = s
-        .keys
-        .iter()
-        .any(|k| k.role == Role::Ksk && k.state == KeyState::Active && k.times.ds_seen.is_some());
+    let active_ds_seen = s.keys.iter().any(|k| {
+        k.role == Role::Ksk
+            && k.state == KeyState::Active
+            && k.times.ds_seen.is_some()
+            && conforms(policy, k)
+    });
     if !policy.csk && active_ds_seen {
         let standbys = s
             .keys
             .iter()
             .filter(|k| {
                 k.standby
+                    && conforms(policy, k)
                     && matches!(
                         k.state,
                         KeyState::Dssub | KeyState::Dspublish | KeyState::Dsready
@@ -382,7 +456,15 @@ fn needed_keys(policy: &Policy, s: &ZoneState, now: u64) -> Vec<KeyRequest> {
 /// successor generation falls due.
 fn next_change(policy: &Policy, s: &ZoneState, now: u64) -> Option<u64> {
     let t = Timing::new(policy, &s.history, now);
-    let mut times: Vec<u64> = s.keys.iter().filter_map(|k| due(&t, k)).collect();
+    let mut times: Vec<u64> = s.keys.iter().filter_map(|k| due(&t, s, k)).collect();
+    for k in &s.keys {
+        if k.state == KeyState::Active && k.role != Role::Zsk && k.times.ds_submitted.is_none() {
+            times.extend(first_ds_at(&t, k));
+        }
+        if k.role != Role::Ksk && k.times.signing.is_some() && k.times.signatures_gone.is_none() {
+            times.extend(scheme::algorithm_cached_until(&t, s, k.algorithm));
+        }
+    }
     for k in s.keys.iter().filter(|k| k.state == KeyState::Active) {
         if let Some(end) = t.end_of_life(k) {
             // The successor's generation, then the hand-over.

@@ -8,6 +8,7 @@
 
 pub mod decide;
 pub mod enforce;
+pub mod scheme;
 pub mod timing;
 
 use serde::Serialize;

@@ -25,6 +25,9 @@ pub use rrsig::{Timing, Window};
 pub struct KeyUse<'a> {
     pub key: &'a SigningKey,
     pub role: Role,
+    /// In the DNSKEY RRset. A key of an algorithm being introduced signs
+    /// the zone's data before it is published (RFC 6781 s4.1.4).
+    pub published: bool,
 }
 
 /// How to sign.
@@ -450,6 +453,7 @@ fn add_apex_records(
 ) -> Result<()> {
     let mut dnskeys: Vec<Rdata> = keys
         .iter()
+        .filter(|k| k.published)
         .map(|k| Rdata::Dnskey(k.key.dnskey.clone()))
         .collect();
     dnskeys.extend(extra.iter().cloned().map(Rdata::Dnskey));
@@ -462,7 +466,7 @@ fn add_apex_records(
     if !opts.cds_digests.is_empty() {
         let sep: Vec<&SigningKey> = keys
             .iter()
-            .filter(|k| k.role.signs_keyset())
+            .filter(|k| k.published && k.role.signs_keyset())
             .map(|k| k.key)
             .collect();
         let mut cds = Vec::new();
@@ -527,6 +531,7 @@ pub(crate) mod tests {
         [KeyUse {
             key,
             role: Role::Csk,
+            published: true,
         }]
     }
 
@@ -587,6 +592,7 @@ pub(crate) mod tests {
         let ksk_only = [KeyUse {
             key: &key,
             role: Role::Ksk,
+            published: true,
         }];
         let mut sent = 0;
         let err = sign_zone_streamed(zone, &ksk_only, &options, &mut |_| {

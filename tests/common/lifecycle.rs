@@ -44,25 +44,29 @@ pub fn policy() -> Policy {
     p
 }
 
-/// Makes keys with consecutive tags.
+/// Makes keys with consecutive tags, of the policy's algorithm.
 pub struct FakeKeys {
     pub next_tag: u16,
+    pub algorithm: u8,
 }
 
 impl FakeKeys {
     pub fn new() -> Self {
-        FakeKeys { next_tag: 1000 }
+        FakeKeys {
+            next_tag: 1000,
+            algorithm: 13,
+        }
     }
 
     pub fn make(&mut self, req: &KeyRequest) -> Result<KeyRecord, String> {
         self.next_tag += 1;
         Ok(KeyRecord {
             tag: self.next_tag,
-            algorithm: 13,
+            algorithm: self.algorithm,
             role: req.role,
             state: KeyState::Generate,
             standby: req.standby,
-            file: format!("Ktest.+013+{:05}", self.next_tag),
+            file: format!("Ktest.+{:03}+{:05}", self.algorithm, self.next_tag),
             times: KeyTimes::default(),
         })
     }
@@ -76,6 +80,7 @@ impl Default for FakeKeys {
 
 /// One run of the enforcer.
 pub fn run(p: &Policy, s: &ZoneState, events: &[Event], now: u64, keys: &mut FakeKeys) -> Outcome {
+    keys.algorithm = p.algorithm.to_int();
     advance(p, s, events, now, |r| keys.make(r)).expect("fake keys never fail")
 }
 

@@ -2,6 +2,7 @@
 //! helpers to run `zonesign run` at chosen times.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -32,6 +33,18 @@ impl Site {
         std::fs::create_dir_all(dir.path().join("zones")).unwrap();
         std::fs::write(dir.path().join("zonesign.toml"), config).unwrap();
         Site { dir }
+    }
+
+    /// Writes each zone with a delegation in it, and gives each a parent
+    /// that serves its DS.
+    pub fn delegating_zones<'z>(&self, zones: &[&'z str]) -> BTreeMap<&'z str, Parent> {
+        for z in zones {
+            self.write_zone(
+                z,
+                &zone_text(z, 1, "sub IN NS ns.sub\nns.sub IN A 192.0.2.53"),
+            );
+        }
+        zones.iter().map(|z| (*z, Parent::default())).collect()
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -100,19 +113,16 @@ impl Site {
         serde_json::from_slice(&out.stdout).expect("JSON report")
     }
 
-    /// Our verifier on a signed zone as of `now`, with a DS file.
+    /// Our verifier on a signed zone as of `now`, with a DS file (a new
+    /// zone's holds none until its DNSKEY RRset has propagated: then the
+    /// signatures alone are judged).
     pub fn verify(&self, zone: &str, ds: &Path, now: u64) -> (bool, String) {
-        let (code, out) = self.zonesign(
-            now,
-            &[
-                "verify",
-                self.signed(zone).to_str().unwrap(),
-                "--origin",
-                zone,
-                "--ds",
-                ds.to_str().unwrap(),
-            ],
-        );
+        let signed = self.signed(zone);
+        let mut args = vec!["verify", signed.to_str().unwrap(), "--origin", zone];
+        if has_ds(ds) {
+            args.extend(["--ds", ds.to_str().unwrap()]);
+        }
+        let (code, out) = self.zonesign(now, &args);
         (code == 0, out)
     }
 
@@ -136,9 +146,53 @@ impl Site {
     }
 }
 
+/// A parent that publishes the wanted DS set a random while after it
+/// changes, and keeps what it serves in `parent.ds`.
+#[derive(Default)]
+pub struct Parent {
+    pub serving: String,
+    pub pending: Option<(u64, String)>,
+}
+
+impl Parent {
+    pub fn tick(&mut self, now: u64) {
+        if let Some((at, text)) = &self.pending
+            && *at <= now
+        {
+            self.serving = text.clone();
+            self.pending = None;
+        }
+    }
+
+    pub fn wants(&mut self, wanted: String, now: u64, rng: &mut fastrand::Rng) {
+        let queued = self.pending.as_ref().map(|p| &p.1);
+        if wanted != self.serving && Some(&wanted) != queued {
+            self.pending = Some((now + rng.u64(0..2 * DAY), wanted));
+        }
+    }
+}
+
 /// The judge as of `now`, with a DS file.
 pub fn oracle_at(zone: &Path, origin: &str, ds: &Path, now: u64) -> (bool, String) {
+    oracle_at_with(zone, origin, ds, now, &[])
+}
+
+/// [`oracle_at`] with more judge arguments (`--ahead KEYFILE`…).
+pub fn oracle_at_with(
+    zone: &Path,
+    origin: &str,
+    ds: &Path,
+    now: u64,
+    more: &[String],
+) -> (bool, String) {
     let t = zonesign::time::rfc3339(now);
     let when: String = t.chars().filter(char::is_ascii_digit).collect();
-    crate::common::judge(zone, origin, Some(ds), &["--time", &when])
+    let mut args = vec!["--time", &when];
+    args.extend(more.iter().map(String::as_str));
+    crate::common::judge(zone, origin, has_ds(ds).then_some(ds), &args)
+}
+
+/// Does the DS file hold a DS record?
+pub fn has_ds(ds: &Path) -> bool {
+    std::fs::read_to_string(ds).is_ok_and(|t| t.contains(" DS "))
 }

@@ -1,0 +1,185 @@
+//! Policy changes as an operator makes them, through `zonesign run` with a
+//! parent that publishes DS changes a random while later: the algorithm
+//! both ways for a KSK+ZSK zone and a CSK zone, then KSK+ZSK to CSK and
+//! back. Every output is checked by our verifier against the DS the parent
+//! serves at that moment, and by the independent validators whenever its
+//! keys or signing algorithms changed; each change must complete.
+
+mod common;
+#[path = "common/site.rs"]
+mod site;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use site::*;
+
+const POLICIES: &str = r#"
+[policy.default]
+algorithm = "ALG"
+zsk = { lifetime = "30d" }
+ksk = { lifetime = "120d" }
+keys = { ttl = "1h", publish_safety = "1h", retire_safety = "1h", purge = "2d" }
+signatures = { resign = "1d", refresh = "5d", validity = "14d", validity_denial = "14d", validity_keyset = "14d", jitter = "1d", inception_offset = "1h", max_zone_ttl = "1d" }
+zone = { propagation_delay = "2h" }
+parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "2d" }
+
+[policy.csk]
+algorithm = "ALG"
+csk = true
+denial = "nsec3"
+ksk = { lifetime = "120d" }
+keys = { ttl = "1h", publish_safety = "1h", retire_safety = "1h", purge = "2d" }
+signatures = { resign = "1d", refresh = "5d", validity = "14d", validity_denial = "14d", validity_keyset = "14d", jitter = "1d", inception_offset = "1h", max_zone_ttl = "1d" }
+zone = { propagation_delay = "2h" }
+parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "2d" }
+"#;
+
+/// The configuration with `alg` and each zone's policy.
+fn config(alg: &str, a_policy: &str, b_policy: &str) -> String {
+    format!(
+        "{}\n[zone.\"a.example\"]\npolicy = \"{a_policy}\"\n[zone.\"b.example\"]\npolicy = \"{b_policy}\"\n",
+        POLICIES.replace("ALG", alg)
+    )
+}
+
+/// (DNSKEY algorithms, RRSIG algorithms, SEP keys, other keys) of a signed zone.
+fn keys_of(text: &str) -> (BTreeSet<u8>, BTreeSet<u8>, usize, usize) {
+    let (mut dnskey, mut rrsig, mut sep, mut other) = (BTreeSet::new(), BTreeSet::new(), 0, 0);
+    for l in text.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        match f.get(3) {
+            Some(&"DNSKEY") => {
+                dnskey.insert(f[6].parse().unwrap());
+                if f[4] == "257" {
+                    sep += 1;
+                } else {
+                    other += 1;
+                }
+            }
+            Some(&"RRSIG") => {
+                rrsig.insert(f[5].parse().unwrap());
+            }
+            _ => {}
+        }
+    }
+    (dnskey, rrsig, sep, other)
+}
+
+#[test]
+fn algorithm_and_scheme_changes_roll_safely_through_run() {
+    common::require_validators();
+    let zones = ["a.example", "b.example"];
+    // (day, algorithm, a's policy, b's policy, what both must end as)
+    let plan = [
+        (0, "ECDSAP256SHA256", "default", "csk"),
+        (8, "ED25519", "default", "csk"),
+        (30, "ECDSAP256SHA256", "default", "csk"),
+        (52, "ECDSAP256SHA256", "csk", "default"),
+        (74, "ECDSAP384SHA384", "csk", "default"),
+    ];
+    let site = Site::new(&config(plan[0].1, plan[0].2, plan[0].3));
+    let mut rng = fastrand::Rng::with_seed(17);
+    let mut parents = site.delegating_zones(&zones);
+    let mut last: BTreeMap<&str, String> = BTreeMap::new();
+    let mut now = T0;
+    let (mut runs, mut judged) = (0, 0);
+    let mut step = 0;
+    // When each change was made and when each zone completed it.
+    let mut took: Vec<(String, usize, u64)> = Vec::new();
+    let mut since = T0;
+    let mut pending: BTreeSet<&str> = BTreeSet::new();
+    while now < T0 + 100 * DAY {
+        if step + 1 < plan.len() && now >= T0 + plan[step + 1].0 * DAY {
+            step += 1;
+            let (_, alg, a, b) = plan[step];
+            std::fs::write(site.path("zonesign.toml"), config(alg, a, b)).unwrap();
+            since = now;
+            pending = zones.iter().copied().collect();
+        }
+        let mut served = String::new();
+        for p in parents.values_mut() {
+            p.tick(now);
+            served.push_str(&p.serving);
+        }
+        std::fs::write(site.path("parent.ds"), &served).unwrap();
+        let parent_ds = site.path("parent.ds");
+        site.run_ok(now, &["-q", "--parent-ds", parent_ds.to_str().unwrap()]);
+        runs += 1;
+        if now == since && step > 0 {
+            // `status` shows the change and its first step.
+            let (_, status) = site.zonesign(now, &["status"]);
+            let first = match step {
+                3 => "KSK+ZSK -> CSK: new DNSKEYs published",
+                _ => "algorithm rollover ",
+            };
+            assert!(
+                status.contains(&format!("policy change: {first}")),
+                "{status}"
+            );
+        }
+        let (_, alg, a_policy, b_policy) = plan[step];
+        let want_alg: u8 = match alg {
+            "ECDSAP256SHA256" => 13,
+            "ECDSAP384SHA384" => 14,
+            _ => 15,
+        };
+        for z in zones {
+            let p = parents.get_mut(z).unwrap();
+            let text = site.read(&site.signed(z));
+            let shape = keys_of(&text);
+            if !p.serving.is_empty() {
+                std::fs::write(site.path("serving.ds"), &p.serving).unwrap();
+                let (ok, out) = site.verify(z, &site.path("serving.ds"), now);
+                assert!(ok, "{z} at {}: {out}", zonesign::time::rfc3339(now));
+                // The validators judge every output whose keys or signing
+                // algorithms changed. Signatures by keys not yet published
+                // are checked with their key files.
+                let summary = format!("{shape:?}");
+                if last.get(z) != Some(&summary) {
+                    let ahead: Vec<String> = std::fs::read_dir(site.path("keys"))
+                        .unwrap()
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "key"))
+                        .flat_map(|p| ["--ahead".to_string(), p.display().to_string()])
+                        .collect();
+                    let (ok, out) =
+                        oracle_at_with(&site.signed(z), z, &site.path("serving.ds"), now, &ahead);
+                    assert!(ok, "{z} at {}: {out}", zonesign::time::rfc3339(now));
+                    judged += 1;
+                    last.insert(z, summary);
+                }
+            }
+            let csk = if z == "a.example" { a_policy } else { b_policy } == "csk";
+            let (dnskey, rrsig, sep, other) = &shape;
+            let done = dnskey.len() == 1
+                && dnskey.contains(&want_alg)
+                && rrsig.len() == 1
+                && rrsig.contains(&want_alg)
+                && *sep == 1
+                && *other == usize::from(!csk);
+            if done && pending.remove(z) {
+                took.push((format!("{z} step {step}"), step, now - since));
+            }
+            p.wants(site.read(&site.ds(z)), now, &mut rng);
+        }
+        now += rng.u64(6 * 3600..30 * 3600);
+    }
+    eprintln!("{runs} runs, {judged} judged; changes completed after: {took:?}");
+    assert!(pending.is_empty(), "changes not completed: {pending:?}");
+    assert_eq!(took.len(), 2 * (plan.len() - 1), "{took:?}");
+    // Signatures first (Dprp + TTLsig + Sp), the new DNSKEYs (Ipub), the
+    // old DS out of caches (TTLds + Dprp_p + Sr), the old signatures out
+    // (Dprp + TTLkey + Sr): never less than that sum with no registrar
+    // delay. A scheme change alone skips the first step.
+    let ipub = (1 + 2 + 1) * 3600;
+    let ds_gone = (1 + 1 + 1) * 3600;
+    for (what, step, t) in &took {
+        let algorithm_changed = plan[*step].1 != plan[step - 1].1;
+        let min = match algorithm_changed {
+            true => (2 + 24 + 1) * 3600 + ipub + ds_gone + (2 + 1 + 1) * 3600,
+            false => ipub + ds_gone,
+        };
+        assert!(*t >= min, "{what}: {t} s, less than {min} s");
+    }
+    assert!(runs > 100 && judged >= 20, "{runs} runs, {judged} judged");
+}
