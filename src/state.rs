@@ -232,6 +232,10 @@ pub struct History {
     pub nsec3_salt: Option<String>,
     #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
     pub nsec3_salt_changed: Option<u64>,
+    /// The earliest RRSIG expiration of the signed zone last written: when
+    /// the published zone starts to fail if no run succeeds before.
+    #[serde(default, with = "stamp", skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u64>,
     /// When the next run may end early (see `batch::quiet`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet: Option<Quiet>,

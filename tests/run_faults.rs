@@ -198,3 +198,31 @@ fn bad_configuration_values_exit_2_with_the_reason() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/zonesign.toml"));
 }
+
+#[test]
+fn every_failing_run_says_when_the_published_zone_expires() {
+    let site = Site::new(
+        "[policy.default]\nsignatures = { validity = \"14d\", validity_denial = \"14d\", validity_keyset = \"14d\", jitter = \"0s\" }\n",
+    );
+    site.write_zone("example.com", &zone_text("example.com", 1, ""));
+    site.run_ok(T0, &[]);
+    let published = site.read(&site.signed("example.com"));
+    // A broken input: every later run fails, and says how long is left.
+    site.write_zone("example.com", "@ IN SOA broken\n");
+    for (i, at) in [T0 + DAY, T0 + 2 * DAY, T0 + 20 * DAY]
+        .into_iter()
+        .enumerate()
+    {
+        let (code, out) = site.zonesign(at, &["run"]);
+        assert_eq!(code, 1, "{out}");
+        if i < 2 {
+            assert!(
+                out.contains("keeps its signatures until 2027-01-15"),
+                "run {i}: {out}"
+            );
+        } else {
+            assert!(out.contains("its signatures expired"), "{out}");
+        }
+        assert_eq!(site.read(&site.signed("example.com")), published);
+    }
+}

@@ -187,11 +187,32 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
     for z in &zones {
         let report = match run_zone(cfg, z, &tree, opts) {
             Ok(r) => r,
-            Err(e) => ZoneReport::failed(&z.name, e.to_string()),
+            Err(e) => ZoneReport::failed(&z.name, with_expiry(cfg, &z.name, e, opts.now)),
         };
         reports.push(report);
     }
     Ok(RunReport::new(opts.now, reports))
+}
+
+/// A zone's error, with the instant the zone published last starts to
+/// fail if no run succeeds before: said on every failing run, so that the
+/// alert that repeats says how long is left.
+fn with_expiry(cfg: &Config, zone: &str, e: Error, now: u64) -> String {
+    let expires = crate::state::ZoneState::load(&cfg.state_file(zone), zone)
+        .ok()
+        .and_then(|s| s.history.expires);
+    match expires {
+        Some(at) if at > now => format!(
+            "{e}\n  the published {zone} keeps its signatures until {} ({} from now); a run must succeed before",
+            crate::time::rfc3339(at),
+            crate::duration::Duration(at - now)
+        ),
+        Some(at) => format!(
+            "{e}\n  the published {zone} has failed validation since {}: its signatures expired",
+            crate::time::rfc3339(at)
+        ),
+        None => e.to_string(),
+    }
 }
 
 /// Where a zone's outputs go.

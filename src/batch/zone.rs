@@ -218,7 +218,8 @@ fn sign_and_write(
     let sha = sha.unwrap_or_else(|| text_sha256(&text));
     check_expiry(&signed, policy, now)?;
     let cache = sign::cache_bytes(&signed, sha.as_ref(), serial);
-    let quiet_at = quiet_until(&signed, policy, outcome.next_change);
+    let expiry = first_expiry(&signed);
+    let quiet_at = quiet_until(expiry, policy, outcome.next_change);
     let (signatures, reused) = (signed.signature_count(), signed.reused_count());
     // The text is written beside the output (each piece freed once
     // written) while the zone is verified, and put in place only if it
@@ -262,6 +263,7 @@ fn sign_and_write(
         submit_new_ds(cmd, name, &mut state, &ds_text, now, &mut report);
     }
     state.history.serial = Some(serial);
+    state.history.expires = Some(expiry);
     if !(unchanged && trusted) {
         state.history.signed_sha256 = Some(domain::utils::base16::encode_string(sha.as_ref()));
     }
@@ -307,18 +309,22 @@ fn parent_is_quiet(
     Ok(parent::events(&mut after, apex, obs, &dnskeys, now).is_empty() && after == *state)
 }
 
-/// Until when a rerun with the same inputs has nothing to do: the first
-/// signature to refresh (kept clear of `resign` too, see `check_expiry`)
-/// or the enforcer's next event, whichever comes first.
-fn quiet_until(signed: &SignedZone, policy: &Policy, next_change: Option<u64>) -> u64 {
-    let margin = policy.refresh.max(policy.resign);
-    let first_refresh = signed
+/// The earliest RRSIG expiration of a signed zone.
+fn first_expiry(signed: &SignedZone) -> u64 {
+    signed
         .nodes
         .iter()
         .flat_map(|n| &n.rrsigs)
-        .map(|r| u64::from(r.sig.expiration().into_int()).saturating_sub(margin))
+        .map(|r| u64::from(r.sig.expiration().into_int()))
         .min()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Until when a rerun with the same inputs has nothing to do: the first
+/// signature to refresh (kept clear of `resign` too, see `check_expiry`)
+/// or the enforcer's next event, whichever comes first.
+fn quiet_until(expiry: u64, policy: &Policy, next_change: Option<u64>) -> u64 {
+    let first_refresh = expiry.saturating_sub(policy.refresh.max(policy.resign));
     next_change.map_or(first_refresh, |n| n.min(first_refresh))
 }
 
