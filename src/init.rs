@@ -37,8 +37,9 @@ signatures = { resign = "2h", refresh = "3d", validity = "14d", validity_denial 
                validity_keyset = "14d", jitter = "12h", inception_offset = "1h",
                max_zone_ttl = "1d" }
 zone = { propagation_delay = "12h", serial = "unixtime" }   # or datecounter, counter, keep
+# cds: publish CDS/CDNSKEY (RFC 7344) naming the DS the parent must hold.
 parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "1d",
-           ds_digests = ["SHA-256"] }
+           ds_digests = ["SHA-256"], cds = false }
 
 # Per-zone settings, for example:
 # [zone."example.com"]

@@ -449,6 +449,7 @@ fn sign(a: SignArgs, now: u64, quiet: bool) -> Result<ExitCode, Error> {
         } else {
             Vec::new()
         },
+        cds_keys: None,
     };
     let req = stateless::SignRequest {
         out: a

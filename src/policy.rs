@@ -97,6 +97,8 @@ pub struct ParentTable {
     pub ds_ttl: Option<Secs>,
     pub registration_delay: Option<Secs>,
     pub ds_digests: Option<Vec<String>>,
+    /// Publish CDS and CDNSKEY (RFC 7344) for the DS the parent must hold.
+    pub cds: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,6 +165,8 @@ pub struct Policy {
     /// Dreg.
     pub registration_delay: u64,
     pub ds_digests: Vec<DigestAlgorithm>,
+    /// CDS and CDNSKEY in the zone (RFC 7344, RFC 8078).
+    pub cds: bool,
 }
 
 const DAY: u64 = 86400;
@@ -204,6 +208,7 @@ impl Policy {
             ds_ttl: HOUR,
             registration_delay: DAY,
             ds_digests: vec![DigestAlgorithm::SHA256],
+            cds: false,
         }
     }
 
@@ -298,6 +303,9 @@ impl Policy {
             set(&pa.propagation_delay, &mut p.parent_propagation_delay);
             set(&pa.ds_ttl, &mut p.ds_ttl);
             set(&pa.registration_delay, &mut p.registration_delay);
+            if let Some(c) = pa.cds {
+                p.cds = c;
+            }
             if let Some(d) = &pa.ds_digests {
                 p.ds_digests.clear();
                 for name in d {

@@ -3,7 +3,8 @@
 //! both ways for a KSK+ZSK zone and a CSK zone, then KSK+ZSK to CSK and
 //! back. Every output is checked by our verifier against the DS the parent
 //! serves at that moment, and by the independent validators whenever its
-//! keys or signing algorithms changed; each change must complete.
+//! keys or signing algorithms changed; CDS and CDNSKEY must follow every
+//! step; each change must complete.
 
 mod common;
 #[path = "common/site.rs"]
@@ -21,7 +22,7 @@ ksk = { lifetime = "120d" }
 keys = { ttl = "1h", publish_safety = "1h", retire_safety = "1h", purge = "2d" }
 signatures = { resign = "1d", refresh = "5d", validity = "14d", validity_denial = "14d", validity_keyset = "14d", jitter = "1d", inception_offset = "1h", max_zone_ttl = "1d" }
 zone = { propagation_delay = "2h" }
-parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "2d" }
+parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "2d", cds = true }
 
 [policy.csk]
 algorithm = "ALG"
@@ -31,7 +32,7 @@ ksk = { lifetime = "120d" }
 keys = { ttl = "1h", publish_safety = "1h", retire_safety = "1h", purge = "2d" }
 signatures = { resign = "1d", refresh = "5d", validity = "14d", validity_denial = "14d", validity_keyset = "14d", jitter = "1d", inception_offset = "1h", max_zone_ttl = "1d" }
 zone = { propagation_delay = "2h" }
-parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "2d" }
+parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "2d", cds = true }
 "#;
 
 /// The configuration with `alg` and each zone's policy.
@@ -63,6 +64,16 @@ fn keys_of(text: &str) -> (BTreeSet<u8>, BTreeSet<u8>, usize, usize) {
         }
     }
     (dnskey, rrsig, sep, other)
+}
+
+/// Key tags of the DS or CDS records in `text`.
+fn tags_of(text: &str, rtype: &str) -> BTreeSet<u16> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(3) == Some(&rtype)).then(|| f[4].parse().unwrap())
+        })
+        .collect()
 }
 
 #[test]
@@ -160,7 +171,18 @@ fn algorithm_and_scheme_changes_roll_safely_through_run() {
             if done && pending.remove(z) {
                 took.push((format!("{z} step {step}"), step, now - since));
             }
-            p.wants(site.read(&site.ds(z)), now, &mut rng);
+            // CDS and CDNSKEY name exactly the DS the parent must hold.
+            let wanted = site.read(&site.ds(z));
+            assert_eq!(
+                tags_of(&text, "CDS"),
+                tags_of(&wanted, "DS"),
+                "{z} at {now}: CDS against the DS file"
+            );
+            assert_eq!(
+                tags_of(&text, "CDS").len(),
+                text.matches(" IN CDNSKEY ").count()
+            );
+            p.wants(wanted, now, &mut rng);
         }
         now += rng.u64(6 * 3600..30 * 3600);
     }

@@ -157,7 +157,13 @@ fn sign_and_write(
         denial,
         timing,
         dnskey_ttl: policy.dnskey_ttl as u32,
-        cds_digests: Vec::new(),
+        // CDS and CDNSKEY follow every rollover: the DS set the parent must
+        // hold, of keys in the DNSKEY RRset.
+        cds_digests: match policy.cds {
+            true => policy.ds_digests.clone(),
+            false => Vec::new(),
+        },
+        cds_keys: Some(d.cds.clone()),
     };
     phases.mark("lifecycle");
     let last = reading.finish(&mut report.warnings);
@@ -676,6 +682,7 @@ mod tests {
                 }),
                 dnskey_ttl: 3600,
                 cds_digests: Vec::new(),
+                cds_keys: None,
             };
             sign::sign_zone(zone.clone(), &uses, &[], &opts).unwrap()
         };

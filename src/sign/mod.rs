@@ -38,6 +38,9 @@ pub struct Options {
     pub dnskey_ttl: u32,
     /// Digests for CDS; CDS and CDNSKEY are published only when non-empty.
     pub cds_digests: Vec<DigestAlgorithm>,
+    /// The keys CDS and CDNSKEY name (those whose DS the parent must hold,
+    /// RFC 7344); `None`: every published KSK or CSK.
+    pub cds_keys: Option<Vec<u16>>,
 }
 
 pub type Signature = Rrsig<Bytes, StoredName>;
@@ -467,6 +470,11 @@ fn add_apex_records(
         let sep: Vec<&SigningKey> = keys
             .iter()
             .filter(|k| k.published && k.role.signs_keyset())
+            .filter(|k| {
+                opts.cds_keys
+                    .as_ref()
+                    .is_none_or(|t| t.contains(&k.key.key_tag))
+            })
             .map(|k| k.key)
             .collect();
         let mut cds = Vec::new();
@@ -481,13 +489,15 @@ fn add_apex_records(
                 cdnskey.push(Rdata::Cdnskey(c));
             }
         }
-        node.insert(Rrset::new(apex.clone(), Rtype::CDS, opts.dnskey_ttl, cds));
-        node.insert(Rrset::new(
-            apex.clone(),
-            Rtype::CDNSKEY,
-            opts.dnskey_ttl,
-            cdnskey,
-        ));
+        if !sep.is_empty() {
+            node.insert(Rrset::new(apex.clone(), Rtype::CDS, opts.dnskey_ttl, cds));
+            node.insert(Rrset::new(
+                apex.clone(),
+                Rtype::CDNSKEY,
+                opts.dnskey_ttl,
+                cdnskey,
+            ));
+        }
     }
     if let Denial::Nsec3(params) = &opts.denial {
         let p = nsec3::nsec3param(params).map_err(Error::Sign)?;
@@ -523,6 +533,7 @@ pub(crate) mod tests {
             }),
             dnskey_ttl: 300,
             cds_digests: Vec::new(),
+            cds_keys: None,
         };
         (zone, key, options)
     }
