@@ -205,3 +205,84 @@ fn algorithm_and_scheme_changes_roll_safely_through_run() {
     }
     assert!(runs > 100 && judged >= 20, "{runs} runs, {judged} judged");
 }
+
+/// The denial of a signed zone: "nsec", or the NSEC3PARAM's fields.
+fn denial_of(text: &str) -> String {
+    let param = text.lines().find(|l| l.contains(" IN NSEC3PARAM "));
+    match param {
+        Some(l) => l.split_whitespace().skip(4).collect::<Vec<_>>().join(" "),
+        None if text.contains(" IN NSEC ") => "nsec".into(),
+        None => "none".into(),
+    }
+}
+
+#[test]
+fn denial_changes_switch_the_whole_chain_at_once() {
+    common::require_validators();
+    let policy = |denial: &str| {
+        format!(
+            "[policy.default]\n{denial}\nkeys = {{ ttl = \"1h\" }}\nparent = {{ cds = true }}\n"
+        )
+    };
+    // (day, policy lines, the NSEC3PARAM or "nsec" the output must hold)
+    let plan = [
+        (0, "denial = \"nsec\"", "nsec"),
+        (3, "denial = \"nsec3\"", "1 0 0 -"),
+        (
+            6,
+            "denial = \"nsec3\"\nnsec3 = { salt_length = 8, opt_out = true }",
+            "1 0 0 ",
+        ),
+        (
+            9,
+            "denial = \"nsec3\"\nnsec3 = { iterations = 5 }",
+            "1 0 5 -",
+        ),
+        (12, "denial = \"nsec\"", "nsec"),
+    ];
+    let site = Site::new(&policy(plan[0].1));
+    let mut parent = site.delegating_zones(&["d.example"]);
+    let p = parent.get_mut("d.example").unwrap();
+    let mut rng = fastrand::Rng::with_seed(3);
+    let mut now = T0;
+    let mut step = 0;
+    let mut judged = 0;
+    while now < T0 + 15 * DAY {
+        if step + 1 < plan.len() && now >= T0 + plan[step + 1].0 * DAY {
+            step += 1;
+            std::fs::write(site.path("zonesign.toml"), policy(plan[step].1)).unwrap();
+        }
+        p.tick(now);
+        std::fs::write(site.path("parent.ds"), &p.serving).unwrap();
+        let parent_ds = site.path("parent.ds");
+        site.run_ok(now, &["-q", "--parent-ds", parent_ds.to_str().unwrap()]);
+        let text = site.read(&site.signed("d.example"));
+        let denial = denial_of(&text);
+        // One chain, the policy's, from the first run after the change.
+        assert!(denial.starts_with(plan[step].2), "{denial} at step {step}");
+        assert_eq!(text.contains(" IN NSEC "), plan[step].2 == "nsec");
+        assert_eq!(text.contains(" IN NSEC3 "), plan[step].2 != "nsec");
+        let opt_out = plan[step].1.contains("opt_out = true");
+        if opt_out {
+            assert!(!denial.ends_with(" -"), "salted: {denial}");
+        }
+        if plan[step].2 != "nsec" {
+            assert_eq!(text.contains(" IN NSEC3 1 1 "), opt_out, "opt-out flag");
+        }
+        let (ok, out) = site.verify("d.example", &site.ds("d.example"), now);
+        assert!(ok, "{out}");
+        if now >= T0 + plan[step].0 * DAY && now < T0 + plan[step].0 * DAY + DAY {
+            let (ok, out) = oracle_at(
+                &site.signed("d.example"),
+                "d.example",
+                &site.ds("d.example"),
+                now,
+            );
+            assert!(ok, "step {step}: {out}");
+            judged += 1;
+        }
+        p.wants(site.read(&site.ds("d.example")), now, &mut rng);
+        now += rng.u64(6 * 3600..20 * 3600);
+    }
+    assert!(judged >= plan.len(), "{judged} judged");
+}
