@@ -2,7 +2,7 @@
 //! RFC 6605, RFC 7344).
 
 use bytes::Bytes;
-use domain::base::iana::DigestAlgorithm;
+use domain::base::iana::{DigestAlgorithm, SecurityAlgorithm};
 use domain::base::rdata::ComposeRecordData;
 use domain::rdata::{Cdnskey, Cds, Dnskey, Ds};
 
@@ -40,6 +40,21 @@ pub fn ds(owner: &StoredName, key: &Dnskey<Bytes>, alg: DigestAlgorithm) -> Opti
 pub fn cds(owner: &StoredName, key: &Dnskey<Bytes>, alg: DigestAlgorithm) -> Option<Cds<Bytes>> {
     let d = digest(owner, key, alg)?;
     Cds::new(key.key_tag(), key.algorithm(), alg, Bytes::from(d)).ok()
+}
+
+/// The RFC 8078 s4 records that ask the parent to delete every DS:
+/// `CDS 0 0 0 00` and `CDNSKEY 0 3 0 AA==`.
+pub fn delete_records() -> Option<(Cds<Bytes>, Cdnskey<Bytes>)> {
+    let zero = SecurityAlgorithm::from_int(0);
+    let cds = Cds::new(
+        0,
+        zero,
+        DigestAlgorithm::from_int(0),
+        Bytes::from_static(&[0]),
+    )
+    .ok()?;
+    let cdnskey = Cdnskey::new(0, 3, zero, Bytes::from_static(&[0])).ok()?;
+    Some((cds, cdnskey))
 }
 
 pub fn cdnskey(key: &Dnskey<Bytes>) -> Option<Cdnskey<Bytes>> {

@@ -450,6 +450,7 @@ fn sign(a: SignArgs, now: u64, quiet: bool) -> Result<ExitCode, Error> {
             Vec::new()
         },
         cds_keys: None,
+        cds_delete: false,
     };
     let req = stateless::SignRequest {
         out: a

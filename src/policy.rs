@@ -136,6 +136,9 @@ pub struct Policy {
     pub name: String,
     pub algorithm: SecurityAlgorithm,
     pub denial: DenialPolicy,
+    /// `denial = "none"`: the zone goes (or stays) unsigned, its DS
+    /// withdrawn first and the signatures kept until no cache holds it.
+    pub insecure: bool,
     pub ksk: KeyRolePolicy,
     pub zsk: KeyRolePolicy,
     pub csk: bool,
@@ -179,6 +182,7 @@ impl Policy {
             name: name.to_string(),
             algorithm: SecurityAlgorithm::ECDSAP256SHA256,
             denial: DenialPolicy::Nsec,
+            insecure: false,
             ksk: KeyRolePolicy {
                 lifetime: 365 * DAY,
                 standby: 0,
@@ -243,6 +247,7 @@ impl Policy {
         let nsec3 = t.nsec3.clone().unwrap_or_default();
         match t.denial.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("nsec") => {}
+            Some("none") => p.insecure = true,
             Some("nsec3") => {
                 p.denial = DenialPolicy::Nsec3 {
                     iterations: nsec3.iterations.unwrap_or(0),
@@ -252,7 +257,7 @@ impl Policy {
                 }
             }
             Some(other) => errors.push(format!(
-                "denial = \"{other}\": expected \"nsec\" or \"nsec3\""
+                "denial = \"{other}\": expected \"nsec\", \"nsec3\" or \"none\" (unsigned)"
             )),
         }
         let role = |k: &Option<KeyTable>, base: KeyRolePolicy| {

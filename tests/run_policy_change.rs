@@ -107,14 +107,7 @@ fn algorithm_and_scheme_changes_roll_safely_through_run() {
             since = now;
             pending = zones.iter().copied().collect();
         }
-        let mut served = String::new();
-        for p in parents.values_mut() {
-            p.tick(now);
-            served.push_str(&p.serving);
-        }
-        std::fs::write(site.path("parent.ds"), &served).unwrap();
-        let parent_ds = site.path("parent.ds");
-        site.run_ok(now, &["-q", "--parent-ds", parent_ds.to_str().unwrap()]);
+        site.run_with_parents(&mut parents, now);
         runs += 1;
         if now == since && step > 0 {
             // `status` shows the change and its first step.
@@ -242,7 +235,6 @@ fn denial_changes_switch_the_whole_chain_at_once() {
     ];
     let site = Site::new(&policy(plan[0].1));
     let mut parent = site.delegating_zones(&["d.example"]);
-    let p = parent.get_mut("d.example").unwrap();
     let mut rng = fastrand::Rng::with_seed(3);
     let mut now = T0;
     let mut step = 0;
@@ -252,10 +244,8 @@ fn denial_changes_switch_the_whole_chain_at_once() {
             step += 1;
             std::fs::write(site.path("zonesign.toml"), policy(plan[step].1)).unwrap();
         }
-        p.tick(now);
-        std::fs::write(site.path("parent.ds"), &p.serving).unwrap();
-        let parent_ds = site.path("parent.ds");
-        site.run_ok(now, &["-q", "--parent-ds", parent_ds.to_str().unwrap()]);
+        site.run_with_parents(&mut parent, now);
+        let p = parent.get_mut("d.example").unwrap();
         let text = site.read(&site.signed("d.example"));
         let denial = denial_of(&text);
         // One chain, the policy's, from the first run after the change.
@@ -285,4 +275,84 @@ fn denial_changes_switch_the_whole_chain_at_once() {
         now += rng.u64(6 * 3600..20 * 3600);
     }
     assert!(judged >= plan.len(), "{judged} judged");
+}
+
+#[test]
+fn going_insecure_withdraws_the_ds_before_the_signatures_go() {
+    common::require_validators();
+    let policy = |denial: &str| {
+        format!(
+            "[policy.default]\ndenial = \"{denial}\"\nkeys = {{ ttl = \"1h\", retire_safety = \"1h\" }}\n\
+             parent = {{ propagation_delay = \"1h\", ds_ttl = \"1h\", cds = true }}\n"
+        )
+    };
+    let site = Site::new(&policy("nsec"));
+    let mut parent = site.delegating_zones(&["i.example"]);
+    let mut rng = fastrand::Rng::with_seed(8);
+    let (mut now, mut judged) = (T0, 0);
+    let (mut insecure_at, mut unsigned_at, mut secure_again) = (None, None, None);
+    let mut last_shape = String::new();
+    let mut judged_delete = false;
+    while now < T0 + 30 * DAY {
+        if insecure_at.is_none() && now >= T0 + 6 * DAY {
+            std::fs::write(site.path("zonesign.toml"), policy("none")).unwrap();
+            insecure_at = Some(now);
+        }
+        if secure_again.is_none() && now >= T0 + 18 * DAY {
+            std::fs::write(site.path("zonesign.toml"), policy("nsec")).unwrap();
+            secure_again = Some(now);
+        }
+        site.run_with_parents(&mut parent, now);
+        let p = parent.get_mut("i.example").unwrap();
+        let text = site.read(&site.signed("i.example"));
+        let signed = text.contains(" IN RRSIG ");
+        if !p.serving.is_empty() {
+            // While the parent serves a DS the zone validates with it.
+            assert!(signed, "unsigned at {now} with a DS at the parent");
+            std::fs::write(site.path("serving.ds"), &p.serving).unwrap();
+            let (ok, out) = site.verify("i.example", &site.path("serving.ds"), now);
+            assert!(ok, "{out}");
+            let shape = format!("{:?}", keys_of(&text));
+            let delete = text.contains(" IN CDS 0 0 0 00");
+            if shape != last_shape || (delete && !judged_delete) {
+                let (ok, out) = oracle_at(
+                    &site.signed("i.example"),
+                    "i.example",
+                    &site.path("serving.ds"),
+                    now,
+                );
+                assert!(ok, "{out}");
+                judged += 1;
+                judged_delete |= delete;
+                last_shape = shape;
+            }
+        }
+        if insecure_at.is_some() && secure_again.is_none() {
+            let keys_published = text.contains(" IN DNSKEY ");
+            // RFC 8078: the zone asks for the DS to be deleted while signed.
+            assert_eq!(text.contains(" IN CDS 0 0 0 00"), keys_published, "{now}");
+            assert!(!site.read(&site.ds("i.example")).contains(" DS "));
+            if !signed {
+                unsigned_at.get_or_insert(now);
+                assert!(!text.contains(" IN NSEC ") && !keys_published);
+            }
+        }
+        p.wants(site.read(&site.ds("i.example")), now, &mut rng);
+        now += rng.u64(3 * 3600..12 * 3600);
+    }
+    let (insecure_at, unsigned_at) = (insecure_at.unwrap(), unsigned_at.expect("went unsigned"));
+    // The DS left the parent, then its caches (TTLds + Dprp_p + Sr).
+    assert!(
+        unsigned_at >= insecure_at + 3 * 3600,
+        "{insecure_at} {unsigned_at}"
+    );
+    let text = site.read(&site.signed("i.example"));
+    assert!(
+        text.contains(" IN RRSIG ") && !parent["i.example"].serving.is_empty(),
+        "secure again"
+    );
+    eprintln!(
+        "unsigned {:.1} h after the change; {judged} outputs judged",
+        (unsigned_at - insecure_at) as f64 / 3600.0
+    );
 }

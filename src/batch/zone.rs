@@ -164,6 +164,7 @@ fn sign_and_write(
             false => Vec::new(),
         },
         cds_keys: Some(d.cds.clone()),
+        cds_delete: policy.insecure,
     };
     phases.mark("lifecycle");
     let last = reading.finish(&mut report.warnings);
@@ -192,7 +193,12 @@ fn sign_and_write(
         (_, None) => serial_for(policy, input_serial, None, now, &entry.file)?,
     };
     zone.set_serial(first);
-    let mut signed = sign::sign_zone_reusing(zone, &uses, &extra, &options, Some(&reuse))?;
+    // No key published or signing: the zone has gone insecure (rules §2).
+    let insecure = uses.is_empty() && extra.is_empty();
+    let mut signed = match insecure {
+        true => sign::unsigned(zone),
+        false => sign::sign_zone_reusing(zone, &uses, &extra, &options, Some(&reuse))?,
+    };
     // Large, and done with: freed beside the rest of the run.
     std::thread::spawn(move || drop(index));
     phases.mark("signed");
@@ -225,7 +231,7 @@ fn sign_and_write(
     check_expiry(&signed, policy, now)?;
     let cache = sign::cache_bytes(&signed, sha.as_ref(), serial);
     let expiry = first_expiry(&signed);
-    let quiet_at = quiet_until(expiry, policy, outcome.next_change);
+    let quiet_at = quiet_until(expiry, policy, now, outcome.next_change);
     let (signatures, reused) = (signed.signature_count(), signed.reused_count());
     // The text is written beside the output (each piece freed once
     // written) while the zone is verified, and put in place only if it
@@ -237,7 +243,7 @@ fn sign_and_write(
         });
         // The same bytes as the verified last output, every signature kept
         // under the reuse rules: verified already.
-        let checked = match unchanged && trusted {
+        let checked = match (unchanged && trusted) || insecure {
             true => Ok(()),
             false => verify(signed, &apex, &d, &loaded, policy, now),
         };
@@ -269,7 +275,7 @@ fn sign_and_write(
         submit_new_ds(cmd, name, &mut state, &ds_text, now, &mut report);
     }
     state.history.serial = Some(serial);
-    state.history.expires = Some(expiry);
+    state.history.expires = expiry;
     if !(unchanged && trusted) {
         state.history.signed_sha256 = Some(domain::utils::base16::encode_string(sha.as_ref()));
     }
@@ -315,22 +321,23 @@ fn parent_is_quiet(
     Ok(parent::events(&mut after, apex, obs, &dnskeys, now).is_empty() && after == *state)
 }
 
-/// The earliest RRSIG expiration of a signed zone.
-fn first_expiry(signed: &SignedZone) -> u64 {
+/// The earliest RRSIG expiration of a signed zone (none if unsigned).
+fn first_expiry(signed: &SignedZone) -> Option<u64> {
     signed
         .nodes
         .iter()
         .flat_map(|n| &n.rrsigs)
         .map(|r| u64::from(r.sig.expiration().into_int()))
         .min()
-        .unwrap_or(0)
 }
 
 /// Until when a rerun with the same inputs has nothing to do: the first
 /// signature to refresh (kept clear of `resign` too, see `check_expiry`)
-/// or the enforcer's next event, whichever comes first.
-fn quiet_until(expiry: u64, policy: &Policy, next_change: Option<u64>) -> u64 {
-    let first_refresh = expiry.saturating_sub(policy.refresh.max(policy.resign));
+/// or the enforcer's next event, whichever comes first; an unsigned zone
+/// has nothing to refresh, and is looked at again after `refresh`.
+fn quiet_until(expiry: Option<u64>, policy: &Policy, now: u64, next_change: Option<u64>) -> u64 {
+    let margin = policy.refresh.max(policy.resign);
+    let first_refresh = expiry.map_or(now + policy.refresh, |e| e.saturating_sub(margin));
     next_change.map_or(first_refresh, |n| n.min(first_refresh))
 }
 
@@ -683,6 +690,7 @@ mod tests {
                 dnskey_ttl: 3600,
                 cds_digests: Vec::new(),
                 cds_keys: None,
+                cds_delete: false,
             };
             sign::sign_zone(zone.clone(), &uses, &[], &opts).unwrap()
         };

@@ -140,11 +140,10 @@ fn move_key(k: &mut KeyRecord, to: KeyState, now: u64, out: &mut Outcome) {
     k.times.set_entered(to, now);
 }
 
-/// Has the zone never published a key (a brand-new zone)?
+/// Does the zone publish no key (a new zone, or one made insecure)? Then
+/// no DS can be in a cache, and first keys may be used at once.
 fn bootstrapping(s: &ZoneState) -> bool {
-    !s.keys
-        .iter()
-        .any(|k| !k.standby && (k.state.published() || k.state == KeyState::Dead))
+    !s.keys.iter().any(|k| k.state.published())
 }
 
 /// The pending-rollover flag of a role.
@@ -227,6 +226,14 @@ fn step(policy: &Policy, s: &mut ZoneState, fresh: bool, now: u64, out: &mut Out
     let history = s.history.clone();
     let t = Timing::new(policy, &history, now);
     if abandon(policy, s, now, out) {
+        return true;
+    }
+    // Going insecure: every key retires at once; the DS is withdrawn and
+    // the zone stays signed until it has left every cache.
+    if policy.insecure
+        && let Some(k) = s.keys.iter_mut().find(|k| k.state == KeyState::Active)
+    {
+        move_key(k, KeyState::Retire, now, out);
         return true;
     }
     for i in 0..s.keys.len() {
@@ -388,6 +395,9 @@ pub fn roles(policy: &Policy) -> &'static [Role] {
 fn needed_keys(policy: &Policy, s: &ZoneState, now: u64) -> Vec<KeyRequest> {
     let t = Timing::new(policy, &s.history, now);
     let mut out = Vec::new();
+    if policy.insecure {
+        return out;
+    }
     for &role in roles(policy) {
         let live = |k: &&KeyRecord| k.role == role && !k.standby && conforms(policy, k);
         let active = s

@@ -17,7 +17,9 @@ use crate::state::{KeyRecord, KeyState, ZoneState};
 
 /// Does the key match what the policy asks for now (algorithm, scheme)?
 pub fn conforms(policy: &Policy, k: &KeyRecord) -> bool {
-    k.algorithm == policy.algorithm.to_int() && (k.role == Role::Csk) == policy.csk
+    !policy.insecure
+        && k.algorithm == policy.algorithm.to_int()
+        && (k.role == Role::Csk) == policy.csk
 }
 
 /// Does the key sign data (not only the DNSKEY RRset) when active?
@@ -92,9 +94,13 @@ pub fn update_signing(policy: &Policy, s: &mut ZoneState, now: u64) -> bool {
             }
             _ => false,
         };
+        // Going insecure, the signatures go with the last DNSKEY: the DS
+        // has left every cache by then, so no validator needs them.
+        let unsigned = policy.insecure && !s.keys.iter().any(|o| o.state.published());
         let stop = match state {
             KeyState::Retire | KeyState::Dead => {
                 k.times.signing.is_none()
+                    || unsigned
                     || !introduced(s, alg)
                     || algorithm_cached_until(&t, s, alg).is_some_and(|u| now >= u)
             }

@@ -41,6 +41,9 @@ pub struct Options {
     /// The keys CDS and CDNSKEY name (those whose DS the parent must hold,
     /// RFC 7344); `None`: every published KSK or CSK.
     pub cds_keys: Option<Vec<u16>>,
+    /// The zone is going insecure: CDS and CDNSKEY ask the parent to
+    /// delete its DS (RFC 8078 s4).
+    pub cds_delete: bool,
 }
 
 pub type Signature = Rrsig<Bytes, StoredName>;
@@ -201,6 +204,23 @@ pub fn sign_zone(
     opts: &Options,
 ) -> Result<SignedZone> {
     sign_zone_reusing(zone, keys, extra_dnskeys, opts, None)
+}
+
+/// The zone as it is, with no DNSSEC record: a zone gone insecure (its
+/// input's DNSSEC records were stripped as it was read).
+pub fn unsigned(zone: Zone) -> SignedZone {
+    let nodes = zone
+        .nodes
+        .into_iter()
+        .map(|node| SignedNode {
+            node,
+            rrsigs: Vec::new(),
+        })
+        .collect();
+    SignedZone {
+        apex: zone.apex,
+        nodes,
+    }
 }
 
 /// [`sign_zone`], keeping the signatures of the previous output that
@@ -489,7 +509,13 @@ fn add_apex_records(
                 cdnskey.push(Rdata::Cdnskey(c));
             }
         }
-        if !sep.is_empty() {
+        if opts.cds_delete
+            && let Some((c, k)) = crate::ds::delete_records()
+        {
+            cds.push(Rdata::Cds(c));
+            cdnskey.push(Rdata::Cdnskey(k));
+        }
+        if !cds.is_empty() {
             node.insert(Rrset::new(apex.clone(), Rtype::CDS, opts.dnskey_ttl, cds));
             node.insert(Rrset::new(
                 apex.clone(),
@@ -534,6 +560,7 @@ pub(crate) mod tests {
             dnskey_ttl: 300,
             cds_digests: Vec::new(),
             cds_keys: None,
+            cds_delete: false,
         };
         (zone, key, options)
     }

@@ -47,6 +47,19 @@ impl Site {
         zones.iter().map(|z| (*z, Parent::default())).collect()
     }
 
+    /// `zonesign run -q` with `--parent-ds` holding the DS the parents
+    /// serve at `now`.
+    pub fn run_with_parents(&self, parents: &mut BTreeMap<&str, Parent>, now: u64) {
+        let mut served = String::new();
+        for p in parents.values_mut() {
+            p.tick(now);
+            served.push_str(&p.serving);
+        }
+        let parent_ds = self.path("parent.ds");
+        std::fs::write(&parent_ds, &served).unwrap();
+        self.run_ok(now, &["-q", "--parent-ds", parent_ds.to_str().unwrap()]);
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
