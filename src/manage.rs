@@ -231,6 +231,33 @@ pub fn plan(policy: &Policy, state: &ZoneState, now: u64, until: u64) -> Vec<Pla
                 action: None,
             });
         }
+        // An algorithm coming or going: its signatures start before its
+        // DNSKEYs and leave after them.
+        for k in &o.state.keys {
+            let before = s.key(k.tag).map(|b| &b.times);
+            let what = if k.times.signing.is_some()
+                && before.is_none_or(|b| b.signing.is_none())
+                && k.state == KeyState::Generate
+            {
+                "signs before its DNSKEY is published"
+            } else if k.times.signatures_gone.is_some()
+                && before.is_some_and(|b| b.signatures_gone.is_none())
+                && k.state == KeyState::Dead
+            {
+                "signatures leave the zone"
+            } else {
+                continue;
+            };
+            out.push(PlanEntry {
+                at: rfc3339(t),
+                at_secs: t,
+                key: key_label(k.tag),
+                role: k.role,
+                from: None,
+                to: None,
+                action: Some(what.into()),
+            });
+        }
         for a in &o.actions {
             let Some(tag) = a.tag else { continue };
             let add = match a.kind {
@@ -326,5 +353,58 @@ mod tests {
         assert!(entries.windows(2).all(|w| w[0].at_secs <= w[1].at_secs));
         let table = plan_table("example.com", &entries);
         assert!(table.contains("publish -> ready"), "{table}");
+    }
+
+    #[test]
+    fn plan_shows_an_algorithm_rollover_in_its_order() {
+        let mut p = Policy::default_named("default");
+        let now = 1_800_000_000;
+        let two_years = now + 2 * 365 * 86400;
+        // A zone signed a year with algorithm 13, then the policy says 15.
+        let mut s = ZoneState::new("example.com");
+        let mut tag = 100;
+        let keygen = |r: &KeyRequest| -> Result<KeyRecord, ()> {
+            tag += 1;
+            Ok(KeyRecord {
+                tag,
+                algorithm: 13,
+                role: r.role,
+                state: KeyState::Generate,
+                standby: false,
+                file: String::new(),
+                times: KeyTimes::default(),
+            })
+        };
+        s = lifecycle::advance(&p, &s, &[], now, keygen).unwrap().state;
+        let seen = [Event::DsSeen(101)];
+        s = lifecycle::enforce(&p, &s, &seen, now + 86400).state;
+        p.algorithm = domain::base::iana::SecurityAlgorithm::ED25519;
+        let entries = plan(&p, &s, now + 2 * 86400, two_years);
+        let first = |what: &str| {
+            entries
+                .iter()
+                .position(|e| {
+                    e.action.as_deref() == Some(what)
+                        || e.to.is_some_and(|t| format!("-> {}", t.name()) == what)
+                })
+                .unwrap_or_else(|| panic!("{what}: {}", plan_table("x", &entries)))
+        };
+        let order = [
+            "signs before its DNSKEY is published",
+            "-> publish",
+            "submit DS",
+            "withdraw DS",
+            "-> dead",
+            "signatures leave the zone",
+        ];
+        let at: Vec<usize> = order.iter().map(|w| first(w)).collect();
+        assert!(
+            at.windows(2).all(|w| w[0] < w[1]),
+            "{at:?}\n{}",
+            plan_table("x", &entries)
+        );
+        // Signatures first: the new DNSKEYs Dprp + TTLsig + Sp later.
+        let wait = p.zone_propagation_delay + p.max_zone_ttl + p.publish_safety;
+        assert_eq!(entries[at[1]].at_secs - entries[at[0]].at_secs, wait);
     }
 }
