@@ -172,6 +172,14 @@ pub struct KeyRecord {
     pub times: KeyTimes,
 }
 
+impl KeyRecord {
+    /// Is the DNSKEY in the zone? A standby KSK retired before it was ever
+    /// used (the policy changed) stays out: only its DS is withdrawn.
+    pub fn published(&self) -> bool {
+        self.state.published() && !(self.standby && self.state == KeyState::Retire)
+    }
+}
+
 /// A TTL that may change between runs: the largest value still cached is
 /// what every wait must use (rules §2).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,7 +28,7 @@ ksk = { lifetime = "90d", standby = 0 }
     let mut keys = FakeKeys::new();
     let s = lc::run(&p, &ZoneState::new("example.com"), &[], T0, &mut keys).state;
     // The run after the DNSKEY RRset propagated asks for the first DS.
-    let s = lc::run(&p, &s, &[], T0 + IPUB, &mut keys).state;
+    let s = lc::run(&p, &s, &[], T0 + DAY, &mut keys).state;
     let ksk = one(&s, Role::Ksk, KeyState::Active);
     let zsk = one(&s, Role::Zsk, KeyState::Active);
     std::fs::create_dir_all(dir.path().join("state")).unwrap();

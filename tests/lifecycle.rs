@@ -25,13 +25,15 @@ fn new_zone_gets_active_keys_at_once_and_a_ds_once_the_keys_propagated() {
     assert_eq!(d.keyset_signers, vec![ksk]);
     assert_eq!(d.zone_signers, vec![zsk]);
     // The first DS waits until the signed zone and its DNSKEY RRset are on
-    // every secondary and in every cache: Ipub (OpenDNSSEC: Dprp + TTLkey).
+    // every secondary and in every cache: Ipub (OpenDNSSEC: Dprp + TTLkey)
+    // and Dprp + TTLsig + Sp (the unsigned data cached before).
     assert!(d.ds_wanted.is_empty(), "{d:?}");
     assert!(out.actions.is_empty(), "{:?}", out.actions);
-    assert_eq!(out.next_change, Some(T0 + IPUB));
-    let early = run(&p, s, &[], T0 + IPUB - 1, &mut keys);
+    let first_ds = T0 + IPUB.max(DPRP + TTL_SIG + SP);
+    assert_eq!(out.next_change, Some(first_ds));
+    let early = run(&p, s, &[], first_ds - 1, &mut keys);
     assert!(decide(&early.state).ds_wanted.is_empty());
-    let out = run(&p, &early.state, &[], T0 + IPUB, &mut keys);
+    let out = run(&p, &early.state, &[], first_ds, &mut keys);
     assert_eq!(decide(&out.state).ds_wanted, vec![ksk]);
     assert!(
         out.actions
@@ -43,7 +45,7 @@ fn new_zone_gets_active_keys_at_once_and_a_ds_once_the_keys_propagated() {
         &p,
         &out.state,
         &[Event::DsSeen(ksk)],
-        T0 + IPUB + 100,
+        first_ds + 100,
         &mut keys,
     );
     assert!(out.actions.is_empty(), "{:?}", out.actions);

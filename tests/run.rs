@@ -39,7 +39,7 @@ fn bundled_example_signs_and_passes_the_oracle() {
     // then the DS file names exactly the published KSK.
     assert!(z["actions"].as_array().unwrap().is_empty(), "{report}");
     assert!(!site.read(&site.ds("example.com")).contains(" DS "));
-    let later = site.run_json(T0 + DAY, &[]);
+    let later = site.run_json(T0 + 2 * DAY, &[]);
     let ds = site.read(&site.ds("example.com"));
     let ksk_tags: Vec<u64> = z["transitions"]
         .as_array()
@@ -258,11 +258,12 @@ fn the_hook_gets_the_ds_and_pending_actions_can_fail_the_run() {
     );
     std::fs::write(site.path("zonesign.toml"), config).unwrap();
     site.write_zone("example.com", &zone_text("example.com", 1, ""));
-    // No DS is asked for until the new zone's DNSKEY RRset has propagated.
+    // No DS is asked for until the new zone is signed in every cache
+    // (default policy: Dprp 12 h + TTLsig 1 d + Sp 1 h).
     let (code, out) = site.zonesign(T0, &["run", "--fail-on-pending"]);
     assert_eq!(code, 0, "{out}");
     assert!(!site.path("hook.out").exists(), "{out}");
-    let (code, out) = site.zonesign(T0 + DAY, &["run", "--fail-on-pending"]);
+    let (code, out) = site.zonesign(T0 + 2 * DAY, &["run", "--fail-on-pending"]);
     assert_eq!(code, 3, "{out}");
     let hook = site.read(&got);
     let ds = site.read(&site.ds("example.com"));
@@ -271,7 +272,7 @@ fn the_hook_gets_the_ds_and_pending_actions_can_fail_the_run() {
     assert!(hook.ends_with(&format!("example.com {tag}\n")), "{hook}");
     // Sent once: the next run does not send it again.
     std::fs::remove_file(&got).unwrap();
-    site.zonesign(T0 + DAY + 3600, &["run"]);
+    site.zonesign(T0 + 2 * DAY + 3600, &["run"]);
     assert!(!got.exists());
 
     // A failing hook fails the zone, and the next run tries again.
@@ -279,11 +280,11 @@ fn the_hook_gets_the_ds_and_pending_actions_can_fail_the_run() {
     site.write_zone("example.com", &zone_text("example.com", 1, ""));
     let (code, out) = site.zonesign(T0, &["run"]);
     assert_eq!(code, 0, "{out}");
-    let (code, out) = site.zonesign(T0 + DAY, &["run"]);
+    let (code, out) = site.zonesign(T0 + 2 * DAY, &["run"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("registry down"), "{out}");
     assert!(site.signed("example.com").exists());
-    let (code, out) = site.zonesign(T0 + DAY + 3600, &["run"]);
+    let (code, out) = site.zonesign(T0 + 2 * DAY + 3600, &["run"]);
     assert_eq!(code, 1, "retried: {out}");
 }
 

@@ -225,7 +225,7 @@ fn a_parent_in_the_configuration_publishes_and_confirms_the_child_ds() {
             .collect();
         // None while the new child's DNSKEY RRset propagates (Ipub).
         assert!(
-            !ds.is_empty() || now < T0 + DAY,
+            !ds.is_empty() || now < T0 + 2 * DAY,
             "no DS for the child in the parent"
         );
         assert_eq!(

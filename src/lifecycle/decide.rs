@@ -45,20 +45,34 @@ pub fn signs_data(k: &KeyRecord) -> bool {
         && (k.state == KeyState::Active || k.times.signing.is_some())
 }
 
-/// A retired KSK or CSK whose DS the parent still serves.
+/// A retired KSK or CSK whose DS the parent serves, or may yet serve: it
+/// was asked for (a policy change can retire a key whose DS is still on
+/// its way). `ds-gone`, or the parent seen without it, settles it.
 pub fn ds_to_withdraw(k: &KeyRecord) -> bool {
-    k.role != Role::Zsk
-        && k.state == KeyState::Retire
-        && k.times.ds_seen.is_some()
-        && k.times.ds_gone.is_none()
+    k.role != Role::Zsk && k.state == KeyState::Retire && ds_asked(k) && k.times.ds_gone.is_none()
+}
+
+/// Was the key's DS ever seen, or asked for by a run before the one that
+/// retired the key?
+pub fn ds_asked(k: &KeyRecord) -> bool {
+    let retired = k.times.retire.unwrap_or(u64::MAX);
+    k.times.ds_seen.is_some() || k.times.ds_submitted.is_some_and(|s| s < retired)
+}
+
+/// A retired standby KSK whose DS the parent still serves: while there is
+/// one, the retired KSKs that were in use keep their DS, or the parent
+/// could be left with only the DS of a key never published.
+fn standby_ds_pending(state: &ZoneState) -> bool {
+    state.keys.iter().any(|k| k.standby && ds_to_withdraw(k))
 }
 
 /// Derives the decisions from the key states.
 pub fn decide(state: &ZoneState) -> Decisions {
     let mut d = Decisions::default();
+    let standby_pending = standby_ds_pending(state);
     for k in &state.keys {
         let sep = k.role != Role::Zsk;
-        if k.state.published() {
+        if k.published() {
             d.published.push(k.tag);
             if sep {
                 d.keyset_signers.push(k.tag);
@@ -69,12 +83,17 @@ pub fn decide(state: &ZoneState) -> Decisions {
         }
         if ds_wanted(k) {
             d.ds_wanted.push(k.tag);
-            if k.state.published() {
+            if k.published() {
                 d.cds.push(k.tag);
             }
         }
-        if ds_to_withdraw(k) {
+        if ds_to_withdraw(k) && (k.standby || !standby_pending) {
             d.ds_withdraw.push(k.tag);
+        } else if ds_to_withdraw(k) {
+            d.ds_wanted.push(k.tag);
+            if k.published() {
+                d.cds.push(k.tag);
+            }
         }
     }
     d
@@ -107,7 +126,7 @@ pub fn actions(policy: &Policy, s: &ZoneState, now: u64) -> Vec<Action> {
                 ),
             });
         }
-        if ds_to_withdraw(k) {
+        if ds_to_withdraw(k) && (k.standby || !standby_ds_pending(s)) {
             out.push(Action {
                 kind: ActionKind::WithdrawDs,
                 tag: Some(tag),

@@ -25,13 +25,13 @@ pub fn enforce(policy: &Policy, state: &ZoneState, events: &[Event], now: u64) -
     }
     // Several transitions may fall due at once (generate → publish, …);
     // each key passes through at most every state once.
-    let fresh = bootstrapping(&s);
+    let mut fresh = false;
     let bound = 20 * (s.keys.len() + 1);
     for _ in 0..bound {
         if scheme::update_signing(policy, &mut s, now) {
             continue;
         }
-        if !step(policy, &mut s, fresh, now, &mut out) {
+        if !step(policy, &mut s, &mut fresh, now, &mut out) {
             break;
         }
     }
@@ -143,7 +143,7 @@ fn move_key(k: &mut KeyRecord, to: KeyState, now: u64, out: &mut Outcome) {
 /// Does the zone publish no key (a new zone, or one made insecure)? Then
 /// no DS can be in a cache, and first keys may be used at once.
 fn bootstrapping(s: &ZoneState) -> bool {
-    !s.keys.iter().any(|k| k.state.published())
+    !s.keys.iter().any(|k| k.published())
 }
 
 /// The pending-rollover flag of a role.
@@ -221,8 +221,11 @@ fn abandon(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> b
 }
 
 /// One pass over the keys; returns whether anything changed.
-/// `fresh`: the zone had published no key when this enforcement began.
-fn step(policy: &Policy, s: &mut ZoneState, fresh: bool, now: u64, out: &mut Outcome) -> bool {
+/// `fresh`: at some point of this enforcement the zone published no key
+/// (new, or its last keys just left): every key made then is used at once.
+fn step(policy: &Policy, s: &mut ZoneState, fresh: &mut bool, now: u64, out: &mut Outcome) -> bool {
+    *fresh |= bootstrapping(s);
+    let fresh = *fresh;
     let history = s.history.clone();
     let t = Timing::new(policy, &history, now);
     if abandon(policy, s, now, out) {
@@ -264,7 +267,7 @@ fn step(policy: &Policy, s: &mut ZoneState, fresh: bool, now: u64, out: &mut Out
                 if role != Role::Zsk
                     && k.times.ds_submitted.is_none()
                     && k.times.ds_seen.is_none()
-                    && first_ds_at(&t, k).is_some_and(|at| now >= at) =>
+                    && first_ds_at(&t, s, k).is_some_and(|at| now >= at) =>
             {
                 s.keys[i].times.ds_submitted = Some(now);
                 return true;
@@ -333,6 +336,11 @@ fn due(t: &Timing<'_>, s: &ZoneState, k: &KeyRecord) -> Option<u64> {
             scheme::publish_after_signatures(t, s, k)
         }
         KeyState::Generate => Some(entered),
+        // A KSK or CSK asks for its DS when ready: never before the zone's
+        // signatures have replaced any unsigned data in caches.
+        KeyState::Publish if k.role != Role::Zsk => {
+            Some((entered + t.ipub()).max(signed_everywhere(t, s)))
+        }
         KeyState::Publish | KeyState::Keypublish => Some(entered + t.ipub()),
         KeyState::Dspublish => Some(entered + t.ds_ready_wait()),
         KeyState::Retire => dead_at(t, s, k),
@@ -343,9 +351,25 @@ fn due(t: &Timing<'_>, s: &ZoneState, k: &KeyRecord) -> Option<u64> {
 
 /// When an active KSK or CSK of a new zone asks for its first DS: once the
 /// signed zone and its DNSKEY RRset are on every secondary and in every
-/// cache, Ipub after publication (OpenDNSSEC waits Dprp + TTLkey).
-fn first_ds_at(t: &Timing<'_>, k: &KeyRecord) -> Option<u64> {
-    k.times.publish.map(|p| p + t.ipub())
+/// cache: Ipub after publication (OpenDNSSEC waits Dprp + TTLkey), and
+/// [`signed_everywhere`].
+fn first_ds_at(t: &Timing<'_>, s: &ZoneState, k: &KeyRecord) -> Option<u64> {
+    k.times
+        .publish
+        .map(|p| (p + t.ipub()).max(signed_everywhere(t, s)))
+}
+
+/// When no cache can hold the zone's data unsigned any more: Dprp + TTLsig
+/// + Sp after its first published key (the zone was signed since then).
+fn signed_everywhere(t: &Timing<'_>, s: &ZoneState) -> u64 {
+    let since = s
+        .keys
+        .iter()
+        .filter(|k| k.published())
+        .filter_map(|k| k.times.publish)
+        .min()
+        .unwrap_or(t.now);
+    since + t.policy.zone_propagation_delay + t.ttl_sig() + t.policy.publish_safety
 }
 
 /// When a retired key may leave the zone: its data signatures gone from
@@ -357,7 +381,7 @@ fn dead_at(t: &Timing<'_>, s: &ZoneState, k: &KeyRecord) -> Option<u64> {
     let retired = k.times.retire.unwrap_or(t.now);
     let still_signing = k.role != Role::Ksk && k.times.signatures_gone.is_none();
     let sep_of_algorithm = s.keys.iter().any(|o| {
-        o.tag != k.tag && o.role != Role::Zsk && o.algorithm == k.algorithm && o.state.published()
+        o.tag != k.tag && o.role != Role::Zsk && o.algorithm == k.algorithm && o.published()
     });
     let zsk = || match still_signing {
         true if sep_of_algorithm => None,
@@ -365,11 +389,12 @@ fn dead_at(t: &Timing<'_>, s: &ZoneState, k: &KeyRecord) -> Option<u64> {
         false => Some(k.times.signatures_gone.unwrap_or(retired) + t.zsk_retire_wait()),
     };
     let ksk = || {
-        // A DS never seen at the parent has nothing to wait for.
-        let gone = match (k.times.ds_seen, k.times.ds_gone) {
+        // A DS never asked for has nothing to wait for; one asked for may
+        // yet reach the parent, and must be known gone.
+        let gone = match (super::decide::ds_asked(k), k.times.ds_gone) {
             (_, Some(g)) => g,
-            (None, None) => retired,
-            (Some(_), None) => return None,
+            (false, None) => retired,
+            (true, None) => return None,
         };
         Some(gone + t.ksk_retire_wait())
     };
@@ -469,7 +494,7 @@ fn next_change(policy: &Policy, s: &ZoneState, now: u64) -> Option<u64> {
     let mut times: Vec<u64> = s.keys.iter().filter_map(|k| due(&t, s, k)).collect();
     for k in &s.keys {
         if k.state == KeyState::Active && k.role != Role::Zsk && k.times.ds_submitted.is_none() {
-            times.extend(first_ds_at(&t, k));
+            times.extend(first_ds_at(&t, s, k));
         }
         if k.role != Role::Ksk && k.times.signing.is_some() && k.times.signatures_gone.is_none() {
             times.extend(scheme::algorithm_cached_until(&t, s, k.algorithm));

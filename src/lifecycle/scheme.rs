@@ -46,7 +46,7 @@ pub fn introduced(s: &ZoneState, alg: u8) -> bool {
 /// until then. Dprp + TTLkey + Sr after the last such key left.
 pub fn algorithm_cached_until(t: &Timing<'_>, s: &ZoneState, alg: u8) -> Option<u64> {
     let keys = s.keys.iter().filter(|k| k.algorithm == alg);
-    if keys.clone().any(|k| k.state.published()) {
+    if keys.clone().any(|k| k.published()) {
         return None;
     }
     let wait = t.policy.zone_propagation_delay + t.ttl_key() + t.policy.retire_safety;
@@ -96,7 +96,7 @@ pub fn update_signing(policy: &Policy, s: &mut ZoneState, now: u64) -> bool {
         };
         // Going insecure, the signatures go with the last DNSKEY: the DS
         // has left every cache by then, so no validator needs them.
-        let unsigned = policy.insecure && !s.keys.iter().any(|o| o.state.published());
+        let unsigned = policy.insecure && !s.keys.iter().any(|o| o.published());
         let stop = match state {
             KeyState::Retire | KeyState::Dead => {
                 k.times.signing.is_none()
@@ -175,7 +175,7 @@ pub fn describe(policy: &Policy, s: &ZoneState, now: u64) -> Option<String> {
         "waiting for the new DS at the parent (ds-seen)".to_string()
     } else if old.iter().any(|k| super::decide::ds_to_withdraw(k)) {
         "waiting for the old DS to leave the parent (ds-gone)".to_string()
-    } else if old.iter().any(|k| k.state.published()) {
+    } else if old.iter().any(|k| k.published()) {
         "old DNSKEYs leave the zone once the old DS has left every cache".to_string()
     } else if let Some(k) = old.iter().find(|k| super::decide::signs_data(k)) {
         format!(

@@ -22,27 +22,35 @@ impl<'a> Timing<'a> {
         }
     }
 
-    /// TTLkey, the largest DNSKEY TTL still cached.
+    /// TTLkey, the largest DNSKEY TTL still cached. A secondary may serve
+    /// a record Dprp after the primary changed it, so the TTL that was in
+    /// force Dprp ago still counts.
     pub fn ttl_key(&self) -> u64 {
+        let served = self.now.saturating_sub(self.policy.zone_propagation_delay);
         self.history
             .dnskey_ttl
-            .effective(self.now)
+            .effective(served)
             .max(self.policy.dnskey_ttl)
     }
 
-    /// TTLsig, the largest zone TTL still cached.
+    /// TTLsig, the largest zone TTL still cached (as TTLkey).
     pub fn ttl_sig(&self) -> u64 {
+        let served = self.now.saturating_sub(self.policy.zone_propagation_delay);
         self.history
             .max_zone_ttl
-            .effective(self.now)
+            .effective(served)
             .max(self.policy.max_zone_ttl)
     }
 
-    /// TTLds, the largest DS TTL still cached.
+    /// TTLds, the largest DS TTL still cached (the parent's servers lag by
+    /// Dprp_p).
     pub fn ttl_ds(&self) -> u64 {
+        let served = self
+            .now
+            .saturating_sub(self.policy.parent_propagation_delay);
         self.history
             .ds_ttl
-            .effective(self.now)
+            .effective(served)
             .max(self.policy.ds_ttl)
     }
 
