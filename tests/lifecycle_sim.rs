@@ -313,6 +313,17 @@ impl Sim {
         self.next_policy_change = now + self.rng.u64(0..=2 * self.change_every * DAY);
         let before = (self.policy.algorithm.to_int(), self.policy.csk);
         let mut p = self.policy.clone();
+        if self.rng.u32(0..8) == 0 {
+            // More or fewer standby KSKs.
+            p.ksk.standby = (p.ksk.standby + 1 + self.rng.u32(0..2)) % 3;
+            self.stats
+                .changes
+                .entry("standby".into())
+                .or_default()
+                .push(0);
+            self.policy = p;
+            return;
+        }
         if self.rng.u32(0..4) == 0 {
             // A TTL up or down: three times or a third of the base value.
             let ttl = match self.rng.u32(0..3) {

@@ -196,6 +196,23 @@ fn retire_replaced(policy: &Policy, s: &mut ZoneState, by: usize, now: u64, out:
 /// served yet leave by the ordinary way out (retire, with their DS withdrawn
 /// if the parent has it); one never published is simply removed.
 fn abandon(policy: &Policy, s: &mut ZoneState, now: u64, out: &mut Outcome) -> bool {
+    // Standby KSKs beyond the policy's number: the newest goes.
+    let waiting = |k: &KeyRecord| {
+        k.standby
+            && matches!(
+                k.state,
+                KeyState::Dssub | KeyState::Dspublish | KeyState::Dsready
+            )
+    };
+    let standbys = s.keys.iter().filter(|k| waiting(k)).count();
+    if standbys > policy.ksk.standby as usize
+        && let Some(i) = (0..s.keys.len())
+            .filter(|&i| waiting(&s.keys[i]))
+            .max_by_key(|&i| s.keys[i].times.generate)
+    {
+        move_key(&mut s.keys[i], KeyState::Retire, now, out);
+        return true;
+    }
     let Some(i) = s.keys.iter().position(|k| {
         !conforms(policy, k)
             && matches!(
@@ -396,6 +413,20 @@ fn dead_at(t: &Timing<'_>, s: &ZoneState, k: &KeyRecord) -> Option<u64> {
             (false, None) => retired,
             (true, None) => return None,
         };
+        // The last KSK of an algorithm stays while a ZSK of it is still in
+        // use: every algorithm of the DNSKEY RRset signs it (RFC 4035 s2.2).
+        let zsk_of_algorithm_in_use = s.keys.iter().any(|o| {
+            o.role == Role::Zsk
+                && o.algorithm == k.algorithm
+                && o.published()
+                && o.state != KeyState::Retire
+        });
+        let other_sep = s.keys.iter().any(|o| {
+            o.tag != k.tag && o.role != Role::Zsk && o.algorithm == k.algorithm && o.published()
+        });
+        if zsk_of_algorithm_in_use && !other_sep {
+            return None;
+        }
         Some(gone + t.ksk_retire_wait())
     };
     match k.role {
