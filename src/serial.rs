@@ -41,6 +41,9 @@ pub fn next(
     };
     Ok(match previous {
         Some(p) => later(candidate, p.wrapping_add(1)),
+        // The first run: the zone may have been served with its input
+        // serial (unsigned, or by another signer); never go behind it.
+        None if is_later(input, candidate) => input.wrapping_add(1),
         None => candidate,
     })
 }
@@ -81,6 +84,32 @@ mod tests {
         assert_eq!(next(SerialPolicy::Counter, 70, Some(41), now), Ok(70));
         assert_eq!(next(SerialPolicy::Keep, 70, Some(41), now), Ok(70));
         assert!(next(SerialPolicy::Keep, 41, Some(41), now).is_err());
+    }
+
+    #[test]
+    fn the_first_serial_is_never_behind_the_input() {
+        let now = NOV_29_2026 + 3600; // unixtime 1795914000
+        // 2026120701 is later than 1795914000 in RFC 1982 terms.
+        assert_eq!(
+            next(SerialPolicy::Unixtime, 2026120701, None, now),
+            Ok(2026120702)
+        );
+        assert_eq!(
+            next(SerialPolicy::Datecounter, 2026120701, None, now),
+            Ok(2026120702)
+        );
+        // Later runs go on from there, never back to the clock.
+        assert_eq!(
+            next(
+                SerialPolicy::Unixtime,
+                2026120701,
+                Some(2026120702),
+                now + 60
+            ),
+            Ok(2026120703)
+        );
+        // An input serial behind the clock changes nothing.
+        assert_eq!(next(SerialPolicy::Unixtime, 1, None, now), Ok(now as u32));
     }
 
     #[test]

@@ -492,3 +492,20 @@ fn a_rerun_with_nothing_to_do_ends_early_and_only_then() {
     let (ok, out) = site.verify("example.com", &site.ds("example.com"), T0 + 60 * DAY);
     assert!(ok, "{out}");
 }
+
+#[test]
+fn the_first_serial_is_never_behind_the_input_serial() {
+    let site = Site::new(CONFIG);
+    // Served with 2026120701 before; unixtime at T0 (1798761600) is behind
+    // it in RFC 1982 terms, and secondaries would refuse the zone.
+    site.write_zone("example.com", &zone_text("example.com", 2026120701, ""));
+    site.run_ok(T0, &[]);
+    assert_eq!(site.serial("example.com"), 2026120702);
+    // The next change goes on from there.
+    site.write_zone(
+        "example.com",
+        &zone_text("example.com", 2026120701, "x IN A 192.0.2.9"),
+    );
+    site.run_ok(T0 + 3600, &[]);
+    assert_eq!(site.serial("example.com"), 2026120703);
+}
