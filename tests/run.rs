@@ -509,3 +509,42 @@ fn the_first_serial_is_never_behind_the_input_serial() {
     site.run_ok(T0 + 3600, &[]);
     assert_eq!(site.serial("example.com"), 2026120703);
 }
+
+#[test]
+fn pending_actions_and_lost_keys_are_reported_on_every_run() {
+    let site = Site::new(CONFIG);
+    site.write_zone("example.com", &zone_text("example.com", 1, ""));
+    site.run_ok(T0, &[]);
+    // The DS is asked for, and keeps being asked for on runs that change
+    // nothing, until the operator says it is done.
+    for at in [T0 + 2 * DAY, T0 + 2 * DAY + 600, T0 + 2 * DAY + 1200] {
+        let (code, out) = site.zonesign(at, &["run", "-q", "--fail-on-pending"]);
+        assert_eq!(code, 3, "at {at}: {out}");
+        assert!(out.contains("submit DS"), "at {at}: {out}");
+    }
+    let (_, out) = site.zonesign(T0 + 2 * DAY + 1800, &["run"]);
+    assert!(out.contains("nothing changed"), "{out}");
+    // Key files lost: the next run says so at once, not at the next re-sign.
+    std::fs::remove_dir_all(site.path("keys")).unwrap();
+    let before = site.read(&site.signed("example.com"));
+    let (code, out) = site.zonesign(T0 + 2 * DAY + 2400, &["run"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cannot be loaded"), "{out}");
+    assert_eq!(site.read(&site.signed("example.com")), before);
+}
+
+#[test]
+fn a_clock_gone_back_is_refused_and_nothing_changes() {
+    let site = Site::new(CONFIG);
+    site.write_zone("example.com", &zone_text("example.com", 1, ""));
+    site.run_ok(T0 + DAY, &[]);
+    let (signed, state) = (
+        site.read(&site.signed("example.com")),
+        site.read(&site.state("example.com")),
+    );
+    let (code, out) = site.zonesign(T0, &["run"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("is behind this zone's last run"), "{out}");
+    assert_eq!(site.read(&site.signed("example.com")), signed);
+    assert_eq!(site.read(&site.state("example.com")), state);
+}

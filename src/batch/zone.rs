@@ -73,6 +73,19 @@ fn sign_and_write(
     let apex = parse_origin(name)?;
     let state_path = cfg.state_file(name);
     let mut state = ZoneState::load(&state_path, name)?;
+    if let Some(last) = state.history.last_run.filter(|&l| now < l) {
+        // Signing with a clock gone back would publish signatures that
+        // expire earlier and move the lifecycle's record of time backwards.
+        return Err(Error::Zone {
+            file: state_path.clone(),
+            reason: format!(
+                "the clock ({}) is behind this zone's last run ({}): nothing done; \
+                 fix the clock, or pass --now",
+                crate::time::rfc3339(now),
+                crate::time::rfc3339(last)
+            ),
+        });
+    }
     let mut keyring = Keyring::new(&cfg.paths.keys, &state_path);
     let observed = parent::observe(cfg, name, &apex, tree, opts.parent_ds.as_deref())?;
     let zone_digest = quiet::zone_digest(&entry.file);
@@ -89,7 +102,8 @@ fn sign_and_write(
         )
     };
     if parent_is_quiet(&mut keyring, &state, &apex, observed.as_ref(), now)?
-        && let Some(report) = quiet::skip(
+        && keys_present(cfg, &state)
+        && let Some(mut report) = quiet::skip(
             &state,
             inputs(&state, None).as_deref(),
             &signed_file(cfg, name),
@@ -97,6 +111,11 @@ fn sign_and_write(
             policy.resign,
         )
     {
+        // What the operator must do is said on every run, not only on the
+        // run where it first appeared (cron jobs alert on it).
+        let parent_is_ours = tree.parent_of(name).is_some();
+        let pending = lifecycle::decide::actions(policy, &state, now);
+        report.actions = super::operator_actions(pending, parent_is_ours);
         return Ok(report);
     }
 
@@ -303,6 +322,17 @@ fn sign_and_write(
             .map_or(now + policy.resign, |n| n.min(now + policy.resign)),
     );
     Ok(report)
+}
+
+/// Are the files of every key the state holds still there? A run that ends
+/// early must not hide a lost key directory until the next re-sign.
+fn keys_present(cfg: &Config, state: &ZoneState) -> bool {
+    state.keys.iter().all(|k| {
+        let base = cfg.paths.keys.join(&k.file);
+        ["key", "private"]
+            .iter()
+            .all(|ext| keys::with_ext(&base, ext).exists())
+    })
 }
 
 /// Would the parent's DS set change the state? (Then the run goes on.)
