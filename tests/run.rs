@@ -548,3 +548,36 @@ fn a_clock_gone_back_is_refused_and_nothing_changes() {
     assert_eq!(site.read(&site.signed("example.com")), signed);
     assert_eq!(site.read(&site.state("example.com")), state);
 }
+
+#[test]
+fn lost_state_or_a_foreign_ds_never_gets_new_keys_published() {
+    let site = Site::new(CONFIG);
+    site.write_zone("example.com", &zone_text("example.com", 1, ""));
+    site.run_ok(T0, &[]);
+    site.run_ok(T0 + 2 * DAY, &[]);
+    let ds = site.read(&site.ds("example.com"));
+    assert!(ds.contains(" DS "), "{ds}");
+    std::fs::write(site.path("parent.ds"), &ds).unwrap();
+    let parent_ds = site.path("parent.ds");
+    let parent_ds = parent_ds.to_str().unwrap();
+    site.run_ok(T0 + 2 * DAY + 3600, &["--parent-ds", parent_ds]);
+    let signed = site.read(&site.signed("example.com"));
+    // The state is lost (an old backup restored, a fresh CI workspace).
+    std::fs::remove_dir_all(site.path("state")).unwrap();
+    let keys_before = std::fs::read_dir(site.path("keys")).unwrap().count();
+    for args in [vec!["run"], vec!["run", "--parent-ds", parent_ds]] {
+        let (code, out) = site.zonesign(T0 + 3 * DAY, &args);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("no key state, but"), "{out}");
+        assert_eq!(site.read(&site.signed("example.com")), signed);
+        let keys_after = std::fs::read_dir(site.path("keys")).unwrap().count();
+        assert_eq!(keys_after, keys_before, "no key made");
+    }
+    // A new site given a DS of someone else's key at the parent.
+    let other = Site::new(CONFIG);
+    other.write_zone("example.com", &zone_text("example.com", 1, ""));
+    let (code, out) = other.zonesign(T0, &["run", "--parent-ds", parent_ds]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("the parent serves DS"), "{out}");
+    assert!(!other.signed("example.com").exists());
+}
