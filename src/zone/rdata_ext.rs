@@ -126,7 +126,12 @@ pub fn encode(
     upper[..text.len()].copy_from_slice(text);
     upper.make_ascii_uppercase();
     let mnemonic = std::str::from_utf8(&upper[..text.len()]).ok()?;
-    let (code, spec) = spec(mnemonic)?;
+    // `TYPE38 0 2001:db8::1`: a type of ours by number, with its usual
+    // presentation data (RFC 3597 s5 allows both forms).
+    let (code, spec) = match mnemonic.strip_prefix("TYPE").map(str::parse::<u16>) {
+        Some(Ok(code)) => by_code(code).map(|(_, spec)| (code, spec))?,
+        _ => spec(mnemonic)?,
+    };
     if rdata.first().is_some_and(|t| t.is("\\#")) {
         return None;
     }
