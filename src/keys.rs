@@ -261,18 +261,22 @@ fn base64_encode(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
-pub fn with_ext(base: &Path, ext: &str) -> PathBuf {
+fn with_ext(base: &Path, ext: &str) -> PathBuf {
     let mut s = base.as_os_str().to_owned();
     s.push(".");
     s.push(ext);
     PathBuf::from(s)
 }
 
-/// Deletes the key files of a purged key (`<base>.key` and `<base>.private`
-/// in `dir`); files already gone are fine.
+/// The BIND files of a key: `<base>.private` and `<base>.key` in `dir`.
+pub fn key_files(dir: &Path, base: &str) -> [PathBuf; 2] {
+    let base = dir.join(base);
+    [with_ext(&base, "private"), with_ext(&base, "key")]
+}
+
+/// Deletes the key files of a purged key; files already gone are fine.
 pub fn delete_key_files(dir: &Path, base: &str) -> Result<()> {
-    for ext in ["private", "key"] {
-        let p = with_ext(&dir.join(base), ext);
+    for p in key_files(dir, base) {
         match std::fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -388,10 +388,9 @@ fn refuse_unknown_trust(
 /// early must not hide a lost key directory until the next re-sign.
 fn keys_present(cfg: &Config, state: &ZoneState) -> bool {
     state.keys.iter().all(|k| {
-        let base = cfg.paths.keys.join(&k.file);
-        ["key", "private"]
+        keys::key_files(&cfg.paths.keys, &k.file)
             .iter()
-            .all(|ext| keys::with_ext(&base, ext).exists())
+            .all(|p| p.exists())
     })
 }
 
@@ -564,7 +563,7 @@ fn key_uses<'a>(
     }
     // Keys of an algorithm being introduced sign the data before their
     // DNSKEYs are published.
-    for tag in d.zone_signers.iter().filter(|t| !d.published.contains(t)) {
+    for tag in d.signing_ahead() {
         if let Some(key) = loaded.get(tag) {
             uses.push(KeyUse {
                 key,
@@ -693,9 +692,7 @@ fn verify(
     let trusted = |s: &sign::Signature| kept.contains(s.signature());
     let ds = (!ds.is_empty()).then_some(&ds[..]);
     let ahead: Vec<_> = d
-        .zone_signers
-        .iter()
-        .filter(|t| !d.published.contains(t))
+        .signing_ahead()
         .filter_map(|t| loaded.get(t))
         .map(|k| k.dnskey.clone())
         .collect();

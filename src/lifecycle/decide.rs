@@ -66,6 +66,16 @@ fn standby_ds_pending(state: &ZoneState) -> bool {
     state.keys.iter().any(|k| k.standby && ds_to_withdraw(k))
 }
 
+impl Decisions {
+    /// Keys that sign the data before their DNSKEY is published (an
+    /// algorithm being introduced).
+    pub fn signing_ahead(&self) -> impl Iterator<Item = &u16> {
+        self.zone_signers
+            .iter()
+            .filter(|t| !self.published.contains(t))
+    }
+}
+
 /// Derives the decisions from the key states.
 pub fn decide(state: &ZoneState) -> Decisions {
     let mut d = Decisions::default();
@@ -104,6 +114,8 @@ pub fn actions(policy: &Policy, s: &ZoneState, now: u64) -> Vec<Action> {
     let t = Timing::new(policy, &s.history, now);
     let zone = s.zone.trim_end_matches('.');
     let mut out = Vec::new();
+    // The order of withdrawals is the decisions' (standby DS first).
+    let withdraw = decide(s).ds_withdraw;
     for k in &s.keys {
         let tag = k.tag;
         if ds_wanted(k) && k.times.ds_seen.is_none() {
@@ -126,7 +138,7 @@ pub fn actions(policy: &Policy, s: &ZoneState, now: u64) -> Vec<Action> {
                 ),
             });
         }
-        if ds_to_withdraw(k) && (k.standby || !standby_ds_pending(s)) {
+        if withdraw.contains(&k.tag) {
             out.push(Action {
                 kind: ActionKind::WithdrawDs,
                 tag: Some(tag),

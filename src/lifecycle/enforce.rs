@@ -386,7 +386,7 @@ fn signed_everywhere(t: &Timing<'_>, s: &ZoneState) -> u64 {
         .filter_map(|k| k.times.publish)
         .min()
         .unwrap_or(t.now);
-    since + t.policy.zone_propagation_delay + t.ttl_sig() + t.policy.publish_safety
+    since + t.signatures_propagated()
 }
 
 /// When a retired key may leave the zone: its data signatures gone from

@@ -49,10 +49,9 @@ pub fn algorithm_cached_until(t: &Timing<'_>, s: &ZoneState, alg: u8) -> Option<
     if keys.clone().any(|k| k.published()) {
         return None;
     }
-    let wait = t.policy.zone_propagation_delay + t.ttl_key() + t.policy.retire_safety;
     Some(
         keys.filter_map(|k| k.times.dead)
-            .map(|d| d + wait)
+            .map(|d| d + t.dnskey_retire_wait())
             .max()
             .unwrap_or(0),
     )
@@ -63,7 +62,6 @@ pub fn algorithm_cached_until(t: &Timing<'_>, s: &ZoneState, alg: u8) -> Option<
 /// (Dprp + TTLsig + Sp after the first run that carried them). `None`
 /// while no such key signs.
 pub fn publish_after_signatures(t: &Timing<'_>, s: &ZoneState, k: &KeyRecord) -> Option<u64> {
-    let wait = t.policy.zone_propagation_delay + t.ttl_sig() + t.policy.publish_safety;
     s.keys
         .iter()
         .filter(|o| o.algorithm == k.algorithm && data_role(o.role))
@@ -72,7 +70,7 @@ pub fn publish_after_signatures(t: &Timing<'_>, s: &ZoneState, k: &KeyRecord) ->
         .filter(|o| !matches!(o.state, KeyState::Retire | KeyState::Dead))
         .filter_map(|o| o.times.signing)
         .min()
-        .map(|since| since + wait)
+        .map(|since| since + t.signatures_propagated())
 }
 
 /// Starts and stops data signatures (`times.signing`,

@@ -65,6 +65,20 @@ impl<'a> Timing<'a> {
         self.policy.zone_propagation_delay + self.ttl_sig() + self.policy.retire_safety
     }
 
+    /// Until a zone's new signatures are in every cache, from the first run
+    /// that carried them: Dprp + TTLsig + Sp (an algorithm's keys wait so
+    /// long to be published, a new zone's first DS too).
+    pub fn signatures_propagated(&self) -> u64 {
+        self.policy.zone_propagation_delay + self.ttl_sig() + self.policy.publish_safety
+    }
+
+    /// Until no cache holds a DNSKEY RRset with a key that left the zone:
+    /// Dprp + TTLkey + Sr (an algorithm's signatures stay so long after
+    /// its last DNSKEY).
+    pub fn dnskey_retire_wait(&self) -> u64 {
+        self.policy.zone_propagation_delay + self.ttl_key() + self.policy.retire_safety
+    }
+
     /// Retired KSK → dead, counted from ds-gone: TTLds + Dprp_p + Sr.
     pub fn ksk_retire_wait(&self) -> u64 {
         self.ttl_ds() + self.policy.parent_propagation_delay + self.policy.retire_safety
