@@ -78,6 +78,16 @@ pub struct KeyStatus {
     pub since: Option<String>,
     pub standby: bool,
     pub ds_seen: Option<String>,
+    /// When the key was made, published, activated, retired and removed
+    /// (dead), as far as it got.
+    pub created: Option<String>,
+    pub published: Option<String>,
+    pub active: Option<String>,
+    pub retired: Option<String>,
+    pub removed: Option<String>,
+    /// The key's next state change under the policy, or operator action,
+    /// if runs follow the plan.
+    pub next: Option<String>,
 }
 
 /// A zone as `status` shows it.
@@ -104,17 +114,38 @@ pub fn status(
     let policy = cfg.policy_for(zone);
     // What the enforcer would do now, without saving it.
     let preview = lifecycle::enforce(policy, &state, &[], now);
+    let upcoming = plan(policy, &state, now, now + 2 * 365 * 86400);
+    let next = |tag: u16| {
+        let label = key_label(tag);
+        upcoming.iter().find(|e| e.key == label).map(|e| {
+            let what = match (&e.action, e.to) {
+                (Some(a), _) => a.clone(),
+                (None, Some(to)) => to.name().to_string(),
+                (None, None) => "purge".to_string(),
+            };
+            format!("{what} at {}", e.at)
+        })
+    };
     let keys = state
         .keys
         .iter()
-        .map(|k| KeyStatus {
-            tag: k.tag,
-            role: k.role,
-            algorithm: k.algorithm,
-            state: k.state,
-            since: k.times.entered(k.state).map(rfc3339),
-            standby: k.standby,
-            ds_seen: k.times.ds_seen.map(rfc3339),
+        .map(|k| {
+            let t = |v: Option<u64>| v.map(rfc3339);
+            KeyStatus {
+                tag: k.tag,
+                role: k.role,
+                algorithm: k.algorithm,
+                state: k.state,
+                since: t(k.times.entered(k.state)),
+                standby: k.standby,
+                ds_seen: t(k.times.ds_seen),
+                created: t(k.times.generate),
+                published: t(k.times.publish.or(k.times.keypublish)),
+                active: t(k.times.active),
+                retired: t(k.times.retire),
+                removed: t(k.times.dead),
+                next: next(k.tag),
+            }
         })
         .collect();
     Ok(ZoneStatus {
@@ -148,6 +179,23 @@ impl std::fmt::Display for ZoneStatus {
             }
             if let Some(s) = &k.ds_seen {
                 write!(f, "  DS seen {s}")?;
+            }
+            writeln!(f)?;
+            let times = [
+                ("created", &k.created),
+                ("published", &k.published),
+                ("active", &k.active),
+                ("retired", &k.retired),
+                ("removed", &k.removed),
+            ];
+            write!(f, "       ")?;
+            for (what, at) in times {
+                if let Some(at) = at {
+                    write!(f, " {what} {at}")?;
+                }
+            }
+            if let Some(n) = &k.next {
+                write!(f, "; next: {n}")?;
             }
             writeln!(f)?;
         }

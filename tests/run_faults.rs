@@ -226,3 +226,37 @@ fn every_failing_run_says_when_the_published_zone_expires() {
         assert_eq!(site.read(&site.signed("example.com")), published);
     }
 }
+
+#[test]
+fn a_damaged_state_never_gets_a_keyset_the_parents_ds_cannot_validate() {
+    let site = Site::new("[policy.default]\n");
+    site.write_zone("example.com", &zone_text("example.com", 1, ""));
+    site.run_ok(T0, &[]);
+    site.run_ok(T0 + 2 * DAY, &[]);
+    let ds = site.read(&site.ds("example.com"));
+    let tag = ds.split_whitespace().nth(4).expect("a DS").to_string();
+    let (code, out) = site.zonesign(T0 + 2 * DAY, &["ds-seen", "example.com", &tag]);
+    assert_eq!(code, 0, "{out}");
+    site.run_ok(T0 + 3 * DAY, &[]);
+    let published = site.read(&site.signed("example.com"));
+    // The state damaged: the KSK whose DS the parent serves is marked dead,
+    // so the lifecycle would publish a new KSK in its place at once.
+    let state = site.read(&site.state("example.com"));
+    let at = state
+        .find(&format!("tag = {tag}\n"))
+        .expect("the KSK's record");
+    let (head, tail) = state.split_at(at);
+    let damaged = format!(
+        "{head}{}",
+        tail.replacen("state = \"active\"", "state = \"dead\"", 1)
+    );
+    std::fs::write(site.state("example.com"), &damaged).unwrap();
+    let (code, out) = site.zonesign(T0 + 3 * DAY + 3600, &["run"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("while the parent serves DS {tag}")),
+        "{out}"
+    );
+    assert_eq!(site.read(&site.signed("example.com")), published);
+    assert_eq!(site.read(&site.state("example.com")), damaged);
+}

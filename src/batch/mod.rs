@@ -4,9 +4,10 @@
 //! parent in the same configuration publishes its children's current DS.
 
 mod last;
-mod parent;
+pub mod parent;
 mod quiet;
 mod tree;
+mod trust;
 pub mod zone;
 
 use std::collections::BTreeMap;

@@ -32,9 +32,10 @@ pub struct Observed {
     pub source: String,
 }
 
-/// The DS records for `apex` in a zone file (other owners are ignored).
+/// The DS records for `apex` in a zone file (other owners are ignored). A
+/// DS file may give no TTL (BIND's `dsset-`): the TTL is not used here.
 fn ds_records_in(path: &Path, text: &str, apex: &StoredName) -> Result<Vec<(u32, Ds<Bytes>)>> {
-    let (records, _) = reader::read_str(text, path, apex)?;
+    let (records, _) = reader::read_str_default_ttl(text, path, apex, 3600)?;
     Ok(records
         .into_iter()
         .filter(|r| r.owner == *apex)

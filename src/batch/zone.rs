@@ -88,7 +88,7 @@ fn sign_and_write(
     }
     let mut keyring = Keyring::new(&cfg.paths.keys, &state_path);
     let observed = parent::observe(cfg, name, &apex, tree, opts.parent_ds.as_deref())?;
-    refuse_unknown_trust(cfg, name, &state, &mut keyring, observed.as_ref())?;
+    super::trust::refuse_unknown_trust(cfg, name, &state, &mut keyring, observed.as_ref())?;
     let zone_digest = quiet::zone_digest(&entry.file);
     let inputs = |state: &ZoneState, ds_text: Option<&[u8]>| {
         quiet::inputs(
@@ -170,6 +170,15 @@ fn sign_and_write(
 
     // Signing.
     let loaded = keyring.load(&state, &d)?;
+    super::trust::chain_to_parent(
+        cfg,
+        name,
+        &apex,
+        &state,
+        &d.keyset_signers,
+        &loaded,
+        observed.as_ref(),
+    )?;
     let (uses, extra) = key_uses(&d, &loaded);
     let denial = denial(policy, &mut state, now)?;
     let timing = timing(policy, now);
@@ -325,65 +334,6 @@ fn sign_and_write(
     Ok(report)
 }
 
-/// Refuses to sign where keys of our own making would be bogus: the state
-/// is gone but the zone was published signed (its DS may be at the parent;
-/// new keys would not match it), or the parent serves DS records none of
-/// the zone's keys matches.
-fn refuse_unknown_trust(
-    cfg: &Config,
-    name: &str,
-    state: &ZoneState,
-    keyring: &mut Keyring,
-    observed: Option<&parent::Observed>,
-) -> Result<()> {
-    let refuse = |reason: String| {
-        Err(Error::Zone {
-            file: cfg.state_file(name),
-            reason,
-        })
-    };
-    let at_parent: Vec<String> = observed
-        .map(|o| o.ds.iter().map(|d| d.key_tag().to_string()).collect())
-        .unwrap_or_default();
-    if state.keys.is_empty() {
-        let signed = signed_file(cfg, name);
-        let published = std::fs::read_to_string(&signed).is_ok_and(|t| {
-            t.lines()
-                .any(|l| l.split_whitespace().nth(3) == Some("DNSKEY"))
-        });
-        if published || !at_parent.is_empty() {
-            let why = match published {
-                true => format!("{} holds DNSKEYs", signed.display()),
-                false => format!("the parent serves DS {}", at_parent.join(" ")),
-            };
-            return refuse(format!(
-                "no key state, but {why}: new keys would not match the DS the parent may \
-                 hold, and resolvers would fail the zone. Restore state/ and keys/ from a \
-                 backup, or import the zone's keys; nothing done"
-            ));
-        }
-        return Ok(());
-    }
-    let Some(obs) = observed.filter(|o| !o.ds.is_empty()) else {
-        return Ok(());
-    };
-    let apex = parse_origin(name)?;
-    let dnskeys = keyring.dnskeys(state)?;
-    let matched = obs
-        .ds
-        .iter()
-        .any(|d| dnskeys.values().any(|k| crate::ds::matches(&apex, d, k)));
-    match matched {
-        true => Ok(()),
-        false => refuse(format!(
-            "the parent serves DS {} ({}), which matches no key of this zone: it would be \
-             bogus. Import the key the DS belongs to, or have the DS withdrawn; nothing done",
-            at_parent.join(" "),
-            obs.source
-        )),
-    }
-}
-
 /// Are the files of every key the state holds still there? A run that ends
 /// early must not hide a lost key directory until the next re-sign.
 fn keys_present(cfg: &Config, state: &ZoneState) -> bool {
@@ -482,7 +432,7 @@ fn new_key(
 }
 
 /// The key files of a zone, loaded once per run.
-struct Keyring {
+pub(super) struct Keyring {
     dir: PathBuf,
     state_file: PathBuf,
     keys: HashMap<u16, SigningKey>,
@@ -507,7 +457,7 @@ impl Keyring {
 
     /// DNSKEYs of the keys that can have a DS (KSKs and CSKs not dead); the
     /// keys stay in the ring for [`Keyring::load`].
-    fn dnskeys(&mut self, state: &ZoneState) -> Result<HashMap<u16, Dnskey<Bytes>>> {
+    pub(super) fn dnskeys(&mut self, state: &ZoneState) -> Result<HashMap<u16, Dnskey<Bytes>>> {
         let mut out = HashMap::new();
         for k in state
             .keys

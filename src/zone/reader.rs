@@ -134,6 +134,19 @@ pub fn read_str(
     flat(read_str_pieces(text, name, origin))
 }
 
+/// [`read_str`] of records that may carry no TTL (DS files such as BIND's
+/// `dsset-`); such records get `default_ttl`.
+pub fn read_str_default_ttl(
+    text: &str,
+    name: &Path,
+    origin: &StoredName,
+    default_ttl: u32,
+) -> Result<(Vec<SourceRecord>, Source)> {
+    flat(read_with(Some(default_ttl), |n| {
+        n.lex(&mut text.as_bytes(), name, &origin_text(origin), 0)
+    }))
+}
+
 /// [`read_str`], the records in pieces as [`read_file_pieces`] gives them.
 pub fn read_str_pieces(
     text: &str,
