@@ -296,6 +296,24 @@ pub fn remove_stale_temp(dir: &Path, owner: &StoredName) {
 /// Loads a BIND or ldns key pair. `path` may name the `.key`, the
 /// `.private` or the common base.
 pub fn load_bind(path: &Path) -> Result<SigningKey> {
+    let pair = read_bind(path)?;
+    SigningKey::from_parts(pair.owner, &pair.secret, pair.dnskey)
+        .map_err(|e| Error::key(&pair.private_path, e))
+}
+
+/// The two halves of a BIND key pair as read from its files.
+pub struct BindPair {
+    pub owner: StoredName,
+    pub dnskey: Dnskey<Bytes>,
+    pub secret: SecretKeyBytes,
+    /// The `.private` file, whose `Created:`/`Publish:`/… lines hold the
+    /// key's timing metadata.
+    pub private_path: PathBuf,
+    pub private_text: String,
+}
+
+/// Reads a BIND key pair without making a signer of it.
+pub fn read_bind(path: &Path) -> Result<BindPair> {
     let s = path.to_string_lossy();
     let base = s
         .strip_suffix(".private")
@@ -308,23 +326,28 @@ pub fn load_bind(path: &Path) -> Result<SigningKey> {
     let public = std::fs::read_to_string(&key_path).map_err(|e| Error::io(&key_path, e))?;
     let record = domain::dnssec::common::parse_from_bind::<Bytes>(&public)
         .map_err(|_| Error::key(&key_path, "not a DNSKEY record in BIND key-file format"))?;
-    let private =
+    let private_text =
         std::fs::read_to_string(&private_path).map_err(|e| Error::io(&private_path, e))?;
-    let private = pad_ecdsa_scalar(&private);
-    let secret = SecretKeyBytes::parse_from_bind(&private).map_err(|e| {
-        Error::key(
-            &private_path,
-            format!("not a private key in BIND format: {e}"),
-        )
-    })?;
+    let secret =
+        SecretKeyBytes::parse_from_bind(&pad_ecdsa_scalar(&private_text)).map_err(|e| {
+            Error::key(
+                &private_path,
+                format!("not a private key in BIND format: {e}"),
+            )
+        })?;
     if secret.algorithm() != record.data().algorithm() {
         return Err(Error::key(
             &private_path,
             "algorithm differs from the .key file",
         ));
     }
-    SigningKey::from_parts(record.owner().clone(), &secret, record.data().clone())
-        .map_err(|e| Error::key(&private_path, e))
+    Ok(BindPair {
+        owner: record.owner().clone(),
+        dnskey: record.data().clone(),
+        secret,
+        private_path,
+        private_text,
+    })
 }
 
 /// BIND 9.18 writes an ECDSA private scalar without its leading zero

@@ -2,6 +2,7 @@
 //!
 //! The library holds every capability; the `zonesign` binary is a thin CLI.
 
+pub mod adopt;
 pub mod atomic;
 pub mod batch;
 pub mod config;

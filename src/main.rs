@@ -71,6 +71,14 @@ enum Cmd {
     DsGone { zone: String, keytag: u16 },
     /// Start a key rollover at the next run.
     Rollover(RolloverArgs),
+    /// Take over a zone signed elsewhere (BIND, Knot, ldns) with its keys
+    /// and the parent's DS unchanged: no rollover, nothing to do at the parent.
+    Adopt(AdoptArgs),
+    /// Print OpenDNSSEC's kasp.xml as zonesign.toml [policy.NAME] tables.
+    ImportKasp {
+        /// The kasp.xml (e.g. /etc/opendnssec/kasp.xml).
+        file: PathBuf,
+    },
     /// Every future key transition and operator action under the policy.
     Plan {
         zone: String,
@@ -93,6 +101,29 @@ struct RunArgs {
     /// Exit 3 when the operator has something to do.
     #[arg(long)]
     fail_on_pending: bool,
+}
+
+#[derive(Args)]
+struct AdoptArgs {
+    /// The zone to take over.
+    zone: String,
+    /// The signed zone as the previous signer serves it now (the truth
+    /// about which keys resolvers know and which sign what).
+    #[arg(long, value_name = "FILE")]
+    signed: PathBuf,
+    /// The previous signer's private keys: directories or files holding BIND
+    /// key pairs (K<zone>.+<alg>+<tag>.key/.private) or PEM files (Knot's keys/).
+    #[arg(long = "keys", value_name = "PATH", required = true)]
+    keys: Vec<PathBuf>,
+    /// Knot's key list (`keymgr -j ZONE list`), to date the PEM keys.
+    #[arg(long, value_name = "FILE")]
+    knot_list: Option<PathBuf>,
+    /// The DS records the parent serves now (`dig DS`, BIND's dsset- file).
+    #[arg(long, value_name = "FILE", conflicts_with = "parent_unsigned")]
+    parent_ds: Option<PathBuf>,
+    /// The parent serves no DS for the zone (an island of trust).
+    #[arg(long)]
+    parent_unsigned: bool,
 }
 
 #[derive(Args)]
@@ -280,6 +311,45 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                     print!("{s}");
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Adopt(a) => {
+            let cfg = Config::load(&cli.config)?;
+            let tree = zonesign::batch::zone_tree(&cfg)?;
+            let req = zonesign::adopt::Request {
+                zone: a.zone,
+                signed: a.signed,
+                keys: a.keys,
+                knot_list: a.knot_list,
+                parent_ds: a.parent_ds,
+                parent_unsigned: a.parent_unsigned,
+                now,
+            };
+            let adopted = zonesign::adopt::adopt(&cfg, &tree, &req)?;
+            for w in &adopted.warnings {
+                eprintln!("zonesign: {}: warning: {w}", adopted.zone);
+            }
+            let status = manage::status(&cfg, &adopted.zone, now, &tree)?;
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&status).unwrap_or_default()
+                );
+            } else if !cli.quiet {
+                println!(
+                    "adopted {} at serial {}; the next `zonesign run` signs it",
+                    adopted.zone, adopted.serial
+                );
+                print!("{status}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::ImportKasp { file } => {
+            let (toml, notes) = zonesign::adopt::kasp::convert(&file)?;
+            for n in &notes {
+                eprintln!("zonesign: note: {n}");
+            }
+            print!("{toml}");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::DsSeen { zone, keytag } => record(&cli.config, &zone, Event::DsSeen(keytag), now),

@@ -2,7 +2,7 @@
 //! symbols of RFC 7583 as rules §2 names them.
 
 use domain::base::iana::{DigestAlgorithm, SecurityAlgorithm};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::duration::Duration;
 
@@ -27,8 +27,15 @@ impl<'de> Deserialize<'de> for Secs {
     }
 }
 
+/// Written as the duration text (`90d`, `1h30m`).
+impl Serialize for Secs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&Duration(self.0).to_string())
+    }
+}
+
 /// `[policy.NAME]` as written in zonesign.toml (every field optional).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyTable {
     pub algorithm: Option<String>,
@@ -44,7 +51,7 @@ pub struct PolicyTable {
     pub parent: Option<ParentTable>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Nsec3Table {
     pub iterations: Option<u16>,
@@ -53,7 +60,7 @@ pub struct Nsec3Table {
     pub resalt: Option<Secs>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyTable {
     pub lifetime: Option<Secs>,
@@ -61,7 +68,7 @@ pub struct KeyTable {
     pub manual_rollover: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeysTable {
     pub ttl: Option<Secs>,
@@ -70,7 +77,7 @@ pub struct KeysTable {
     pub purge: Option<Secs>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignaturesTable {
     pub resign: Option<Secs>,
@@ -83,14 +90,14 @@ pub struct SignaturesTable {
     pub max_zone_ttl: Option<Secs>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneTable {
     pub propagation_delay: Option<Secs>,
     pub serial: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParentTable {
     pub propagation_delay: Option<Secs>,

@@ -452,7 +452,11 @@ pub fn signature_verifies(set: &Rrset, sig: &Signature, key: &Dnskey<Bytes>) -> 
 }
 
 /// Verifies with `ring` (through `domain`), and RSA of any size with `rsa`.
-fn verify_signature(key: &Dnskey<Bytes>, data: &[u8], signature: &[u8]) -> Result<(), ()> {
+pub(crate) fn verify_signature(
+    key: &Dnskey<Bytes>,
+    data: &[u8],
+    signature: &[u8],
+) -> Result<(), ()> {
     let alg = key.algorithm();
     if alg == SecurityAlgorithm::RSASHA256 || alg == SecurityAlgorithm::RSASHA512 {
         let (e, n) = domain::crypto::common::rsa_exponent_modulus(key, 0).map_err(|_| ())?;
