@@ -31,12 +31,15 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// Renames the file into place, then syncs the directory: until the
+    /// directory is on disk, a power loss can undo a rename that the state
+    /// written next already relies on.
     pub fn commit(self) -> Result<()> {
         let path = self.path;
         self.tmp
             .persist(&path)
             .map_err(|e| Error::io(&path, e.error))?;
-        Ok(())
+        sync_dir(dir_of(&path))
     }
 }
 
@@ -182,6 +185,28 @@ pub fn remove_stale(path: &Path) {
 }
 
 #[cfg(unix)]
+/// Syncs a directory's entries (the renames into it) to disk.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Creates `dir` (and its parents) if it is missing, with `mode` whatever
+/// the umask: a umask of 000 must not make the key directory world-writable.
+/// A directory that exists keeps its mode: it is the operator's.
+pub fn create_dir(dir: &Path, mode: u32) -> Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    set_mode(dir, mode).map_err(|e| Error::io(dir, e))
+}
+
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))

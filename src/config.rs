@@ -111,7 +111,13 @@ impl Config {
             .or_insert_with(|| Policy::default_named("default"));
         let mut zones = BTreeMap::new();
         for (name, z) in f.zone {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            let name = match crate::batch::zone_name(&name) {
+                Ok(n) => n,
+                Err(e) => {
+                    problems.push(format!("[zone.\"{}\"]: {e}", name.escape_debug()));
+                    continue;
+                }
+            };
             if let Some(p) = &z.policy
                 && !policies.contains_key(p)
             {

@@ -62,9 +62,16 @@ pub fn init(dir: &Path) -> Result<()> {
             file.display()
         )));
     }
-    for sub in ["zones", "signed", "ds", "keys", "state"] {
-        let d = dir.join(sub);
-        std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+    // Modes set outright, whatever the umask: the keys and the state are
+    // the operator's alone, the outputs readable by the name server.
+    for (sub, mode) in [
+        ("zones", 0o755),
+        ("signed", 0o755),
+        ("ds", 0o755),
+        ("keys", 0o700),
+        ("state", 0o700),
+    ] {
+        crate::atomic::create_dir(&dir.join(sub), mode)?;
     }
     crate::atomic::write_atomic(&file, TEMPLATE.as_bytes(), false)
 }
@@ -77,6 +84,15 @@ mod tests {
     fn template_is_a_valid_configuration() {
         let dir = tempfile::tempdir().unwrap();
         init(dir.path()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |d: &str| {
+                let m = std::fs::metadata(dir.path().join(d)).unwrap().permissions();
+                m.mode() & 0o777
+            };
+            assert_eq!((mode("keys"), mode("signed")), (0o700, 0o755));
+        }
         let cfg = crate::config::Config::load(&dir.path().join("zonesign.toml")).unwrap();
         assert_eq!(
             cfg.policy_for("example.com"),

@@ -22,7 +22,9 @@ impl ZoneLock {
     /// Takes the lock, waiting for another run that holds it; `waiting` is
     /// called once if it has to wait.
     pub fn acquire(state_dir: &Path, zone: &str, waiting: impl FnOnce()) -> Result<ZoneLock> {
-        std::fs::create_dir_all(state_dir).map_err(|e| Error::io(state_dir, e))?;
+        // The last gate: no file is made outside the state directory.
+        crate::batch::zone_name(zone)?;
+        crate::atomic::create_dir(state_dir, 0o700)?;
         let path = Self::path(state_dir, zone);
         let file = OpenOptions::new()
             .create(true)

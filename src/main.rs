@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use zonesign::batch::zone_key;
+use zonesign::batch::zone_name;
 use zonesign::config::Config;
 use zonesign::duration::Duration;
 use zonesign::error::Error;
@@ -268,7 +268,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Cmd::Run(a) => run_zones(&cli.config, a, now, cli.quiet, cli.json),
         Cmd::Ds { zone } => {
             let cfg = Config::load(&cli.config)?;
-            print!("{}", manage::ds_records(&cfg, &zone_key(&zone))?);
+            print!("{}", manage::ds_records(&cfg, &zone_name(&zone)?)?);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Sign(a) => sign(*a, now, cli.quiet),
@@ -297,7 +297,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let zones = if zones.is_empty() {
                 known_zones(&cfg)
             } else {
-                zones.iter().map(|z| zone_key(z)).collect()
+                zones
+                    .iter()
+                    .map(|z| zone_name(z))
+                    .collect::<Result<_, _>>()?
             };
             let mut all = Vec::new();
             let tree = zonesign::batch::zone_tree(&cfg)?;
@@ -360,7 +363,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 Event::UseStandby
             } else {
                 let cfg = Config::load(&cli.config)?;
-                let csk = cfg.policy_for(&zone_key(&a.zone)).csk;
+                let csk = cfg.policy_for(&zone_name(&a.zone)?).csk;
                 let role = match (t.ksk, csk) {
                     (_, true) => Role::Csk,
                     (true, false) => Role::Ksk,
@@ -375,7 +378,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Cmd::Plan { zone, until } => {
             let cfg = Config::load(&cli.config)?;
-            let zone = zone_key(&zone);
+            let zone = zone_name(&zone)?;
             let state = manage::load_state(&cfg, &zone)?;
             let until = now + secs(&until, "--until")?;
             let entries = manage::plan(cfg.policy_for(&zone), &state, now, until);
@@ -472,8 +475,24 @@ fn known_zones(cfg: &Config) -> Vec<String> {
 
 fn record(config: &std::path::Path, zone: &str, event: Event, now: u64) -> Result<ExitCode, Error> {
     let cfg = Config::load(config)?;
-    manage::record(&cfg, &zone_key(zone), &[event], now)?;
+    manage::record(&cfg, &zone_name(zone)?, &[event], now)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A signature validity that RRSIG time fields can carry: positive, and
+/// at most 2^31 - 1 seconds (RFC 4034 s3.1.5), never silently cut.
+fn signature_window(validity: Option<u64>, what: &str) -> Result<(), Error> {
+    match validity {
+        Some(v) if v > 0 && v <= time::MAX_VALIDITY => Ok(()),
+        Some(v) if v > 0 => Err(Error::Usage(format!(
+            "{what}: {} is longer than RRSIG times can tell apart from the past \
+             (68 years, RFC 4034 s3.1.5)",
+            Duration(v)
+        ))),
+        _ => Err(Error::Usage(format!(
+            "{what}: the signatures would expire before or when they start"
+        ))),
+    }
 }
 
 fn sign(a: SignArgs, now: u64, quiet: bool) -> Result<ExitCode, Error> {
@@ -485,12 +504,30 @@ fn sign(a: SignArgs, now: u64, quiet: bool) -> Result<ExitCode, Error> {
         .map(|p| keys::load_bind(p).map_err(|e| Error::Usage(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let timing = match (&a.inception, &a.expiration) {
-        (Some(i), Some(e)) => Timing::Fixed(Window {
-            inception: usage(time::parse_instant(i))? as u32,
-            expiration: usage(time::parse_instant(e))? as u32,
-        }),
+        (Some(i), Some(e)) => {
+            let (inception, expiration) = (
+                usage(time::parse_instant(i))?,
+                usage(time::parse_instant(e))?,
+            );
+            signature_window(
+                expiration.checked_sub(inception),
+                "--expiration - --inception",
+            )?;
+            Timing::Fixed(Window {
+                inception: inception as u32,
+                expiration: expiration as u32,
+            })
+        }
         _ => {
             let validity = secs(&a.validity, "--validity")?;
+            signature_window(Some(validity), "--validity")?;
+            // Jitter as long as the validity would expire signatures at once.
+            if secs(&a.jitter, "--jitter")? >= validity {
+                return Err(Error::Usage(format!(
+                    "--jitter {} must be shorter than --validity {}",
+                    a.jitter, a.validity
+                )));
+            }
             Timing::Policy {
                 now,
                 inception_offset: secs(&a.inception_offset, "--inception-offset")?,

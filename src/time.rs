@@ -26,6 +26,17 @@ pub fn parse_instant(text: &str) -> Result<u64, String> {
     ))
 }
 
+/// An RRSIG time field as an instant: the one within 2^31 seconds of `now`
+/// (RFC 4034 s3.1.5: the fields are serial numbers that wrap in 2106).
+pub fn rrsig_instant(field: u32, now: u64) -> u64 {
+    let distance = field.wrapping_sub(now as u32) as i32;
+    now.saturating_add_signed(i64::from(distance))
+}
+
+/// The longest signature validity RRSIG time fields can tell apart from
+/// the past (RFC 4034 s3.1.5): 2^31 seconds, about 68 years.
+pub const MAX_VALIDITY: u64 = (1 << 31) - 1;
+
 /// `YYYYMMDDHHmmSS` (UTC) to epoch seconds.
 pub fn parse_rrsig_time(t: &str) -> Result<u64, String> {
     let dt = jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", t)
@@ -114,6 +125,12 @@ mod tests {
             }
         }
         assert_eq!(rrsig_time(u32::MAX), "21060207062815");
+        // Past 2106 the fields wrap; the instant is the one nearest now.
+        let now = 4_294_967_296 + 86_400; // 2106-02-08
+        assert_eq!(rrsig_instant((now + 3600) as u32, now), now + 3600);
+        assert_eq!(rrsig_instant((now - 3600) as u32, now), now - 3600);
+        assert_eq!(rrsig_instant(u32::MAX, now), 4_294_967_295);
+        assert_eq!(rrsig_instant(100, 50), 100);
     }
 
     #[test]

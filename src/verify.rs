@@ -416,9 +416,16 @@ fn check_rrsig(ctx: &Ctx<'_>, set: &Rrset, sig: &Signature) -> Result<Signer, St
         ));
     }
     let (inc, exp) = (
-        sig.inception().into_int() as u64,
-        sig.expiration().into_int() as u64,
+        crate::time::rrsig_instant(sig.inception().into_int(), now),
+        crate::time::rrsig_instant(sig.expiration().into_int(), now),
     );
+    if exp < inc {
+        return Err(format!(
+            "expires ({}) before its inception ({})",
+            crate::time::rfc3339(exp),
+            crate::time::rfc3339(inc)
+        ));
+    }
     if now < inc {
         return Err(format!("not valid before {}", crate::time::rfc3339(inc)));
     }

@@ -94,6 +94,18 @@ fn sigkill_at_random_points_never_leaves_a_partial_file() {
                 assert!(!n.contains(".tmp-"), "left over: {dir}/{n}");
             }
         }
+        // Every key pair left is one the state holds: a killed run's new
+        // keys are swept by the run after it.
+        let state = site.read(&site.state(zone));
+        for e in std::fs::read_dir(site.path("keys")).unwrap().flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let base = n.trim_end_matches(".key").trim_end_matches(".private");
+            assert!(
+                state.contains(&format!("file = \"{base}\"")),
+                "orphaned: keys/{n}"
+            );
+        }
+        assert!(!site.path(&format!("state/{zone}.new-keys")).exists());
     }
     assert!(
         killed >= 20,

@@ -60,8 +60,8 @@ pub struct Adopted {
 /// Adopts `req.zone`: copies its keys into the key store and writes its
 /// state. Refuses a zone zonesign already manages.
 pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
-    let apex = crate::zone::parse_origin(&req.zone)?;
-    let name = crate::batch::zone_key(&req.zone);
+    let name = crate::batch::zone_name(&req.zone)?;
+    let apex = crate::zone::parse_origin(&name)?;
     let _lock = crate::lock::ZoneLock::acquire(&cfg.paths.state, &name, || {
         eprintln!("zonesign: {name}: waiting for a run to finish");
     })?;
@@ -130,7 +130,7 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
     }
 
     let keys_dir = &cfg.paths.keys;
-    std::fs::create_dir_all(keys_dir).map_err(|e| Error::io(keys_dir, e))?;
+    crate::atomic::create_dir(keys_dir, 0o700)?;
     for (key, secret) in &pairs {
         crate::keys::write_bind_files(keys_dir, key, secret)?;
     }
@@ -143,7 +143,7 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
     }
     h.max_zone_ttl.observe(u64::from(served.max_ttl()), req.now);
     h.expires = signatures(&served)
-        .map(|s| u64::from(s.expiration().into_int()))
+        .map(|s| crate::time::rrsig_instant(s.expiration().into_int(), req.now))
         .min();
     state.save(&state_path)?;
     let report = crate::verify::verify_zone(&served, (!ds.is_empty()).then_some(&ds[..]), req.now);

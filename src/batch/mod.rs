@@ -4,6 +4,7 @@
 //! parent in the same configuration publishes its children's current DS.
 
 mod last;
+mod orphans;
 pub mod parent;
 mod quiet;
 mod tree;
@@ -48,19 +49,35 @@ pub struct ZoneEntry {
 pub fn discover(cfg: &Config) -> Result<BTreeMap<String, ZoneEntry>> {
     let mut zones = BTreeMap::new();
     if cfg.paths.zones.is_dir() {
-        for entry in walkdir::WalkDir::new(&cfg.paths.zones).sort_by_file_name() {
+        // Links are followed: a zone file may be a link into a checkout.
+        let walk = walkdir::WalkDir::new(&cfg.paths.zones)
+            .follow_links(true)
+            .sort_by_file_name();
+        for entry in walk {
             let entry = entry.map_err(|e| Error::Config {
                 file: cfg.paths.zones.clone(),
                 reason: e.to_string(),
             })?;
             let path = entry.path();
-            if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "zone") {
+            if entry.file_type().is_dir() || !path.to_string_lossy().ends_with(".zone") {
                 continue;
             }
-            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
-                continue;
+            // A file that looks like a zone but cannot be one is an error,
+            // never a silent skip.
+            let bad = |reason: &str| Error::Config {
+                file: path.to_path_buf(),
+                reason: reason.to_string(),
             };
-            let name = zone_key(stem);
+            if !path.is_file() {
+                return Err(bad(
+                    "not a regular file (a dangling link, a device, a pipe)",
+                ));
+            }
+            let Some(file_name) = path.file_name().and_then(|s| s.to_str()) else {
+                return Err(bad("the file name is not UTF-8, so it names no zone"));
+            };
+            let stem = &file_name[..file_name.len() - ".zone".len()];
+            let name = zone_name(stem).map_err(|e| bad(&e.to_string()))?;
             if let Some(old) = zones.insert(
                 name.clone(),
                 ZoneEntry {
@@ -98,6 +115,26 @@ pub fn zone_key(z: &str) -> String {
     z.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// [`zone_key`] of a name given by a user or found in a file name,
+/// checked before any path is built from it: a domain name whose text can
+/// only name a file inside the site (no `/`, `\\`, NUL, empty label or
+/// leading dot).
+pub fn zone_name(z: &str) -> Result<String> {
+    let key = zone_key(z);
+    let unsafe_name = key.is_empty()
+        || key.contains(['/', '\\', '\0'])
+        || key.split('.').any(|label| label.is_empty());
+    if unsafe_name {
+        return Err(Error::Usage(format!(
+            "'{}' is not a zone name (a domain name without '/', '\\', empty labels or a \
+             leading dot)",
+            z.escape_debug()
+        )));
+    }
+    crate::zone::parse_origin(&key)?;
+    Ok(key)
+}
+
 /// Is `zone` in shard `i` of `n`? A stable hash of the name, so adding a
 /// zone never moves the others.
 pub fn in_shard(zone: &str, (i, n): (u32, u32)) -> bool {
@@ -131,7 +168,7 @@ pub fn select(
     } else {
         let mut v = Vec::new();
         for z in &opts.zones {
-            let key = zone_key(z);
+            let key = zone_name(z)?;
             match all.get(&key) {
                 Some(e) => v.push(e.clone()),
                 None => {
@@ -238,7 +275,7 @@ pub fn write_if_changed(path: &Path, data: &[u8]) -> Result<bool> {
 /// Replaces `path` atomically, creating its directory.
 pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        crate::atomic::create_dir(dir, 0o755)?;
     }
     crate::atomic::write_atomic(path, data, false)
 }
@@ -248,7 +285,7 @@ pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
 /// Each piece is freed once written.
 pub fn prepare_pieces(path: &Path, pieces: Vec<String>) -> Result<crate::atomic::Pending> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        crate::atomic::create_dir(dir, 0o755)?;
     }
     crate::atomic::prepare(path, false, |w| {
         pieces

@@ -58,12 +58,15 @@ pub fn inputs(
 }
 
 /// The report of a run that can end here, if it can.
+/// `margin` is how long before their expiration signatures are refreshed
+/// (the larger of `refresh` and `resign`).
 pub fn skip(
     state: &ZoneState,
     inputs: Option<&str>,
     signed: &Path,
     now: u64,
     resign: u64,
+    margin: u64,
 ) -> Option<ZoneReport> {
     let q = state.history.quiet.as_ref()?;
     let until = q.until?;
@@ -77,6 +80,11 @@ pub fn skip(
     if state.history.signed_sha256.as_deref()
         != Some(domain::utils::base16::encode_string(digest.as_ref()).as_str())
     {
+        return None;
+    }
+    // And its own signatures, not the state's record of them (which can
+    // be edited), must outlive the margin the last run kept.
+    if earliest_expiration(&bytes, now).is_some_and(|at| at <= now.saturating_add(margin)) {
         return None;
     }
     Some(ZoneReport {
@@ -97,6 +105,23 @@ pub fn record(inputs: Option<String>, until: u64, signatures: usize) -> Option<Q
         until: Some(until),
         signatures,
     })
+}
+
+/// The earliest RRSIG expiration in zonesign's own signed-zone text (one
+/// record per line: owner TTL class RRSIG covered algorithm labels TTL
+/// expiration …).
+fn earliest_expiration(text: &[u8], now: u64) -> Option<u64> {
+    memchr::memmem::find_iter(text, b" RRSIG ")
+        .filter_map(|at| {
+            let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n);
+            let field = std::str::from_utf8(&text[at..end])
+                .ok()?
+                .split(' ')
+                .nth(6)?;
+            let t = crate::time::parse_rrsig_time(field).ok()?;
+            Some(crate::time::rrsig_instant(t as u32, now))
+        })
+        .min()
 }
 
 fn read_or_empty(path: &Path) -> Vec<u8> {

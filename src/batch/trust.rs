@@ -51,10 +51,18 @@ pub fn refuse_unknown_trust(
     let signed = signed_file(cfg, name);
     let published = head_dnskeys(&signed, &apex)?;
     if state.keys.is_empty() {
-        if !published.is_empty() || !at_parent.is_empty() {
-            let why = match published.is_empty() {
-                false => format!("{} holds DNSKEYs", signed.display()),
-                true => format!("the parent serves DS {}", at_parent.join(" ")),
+        let kept = key_pairs_of(&cfg.paths.keys, &apex);
+        if !published.is_empty() || !at_parent.is_empty() || !kept.is_empty() {
+            let why = if !published.is_empty() {
+                format!("{} holds DNSKEYs", signed.display())
+            } else if !at_parent.is_empty() {
+                format!("the parent serves DS {}", at_parent.join(" "))
+            } else {
+                format!(
+                    "{} holds its keys {} (their DS may be at the parent)",
+                    cfg.paths.keys.display(),
+                    kept.join(" ")
+                )
             };
             return refuse(format!(
                 "no key state, but {why}: new keys would not match the DS the parent may \
@@ -100,6 +108,22 @@ pub fn refuse_unknown_trust(
             obs.source
         )),
     }
+}
+
+/// Base names of the key pairs of `apex` in the key directory.
+fn key_pairs_of(dir: &Path, apex: &StoredName) -> Vec<String> {
+    let prefix = format!("K{}+", write::name_text(apex));
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter(|n| n.starts_with(&prefix))
+                .filter_map(|n| n.strip_suffix(".private").map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
 }
 
 /// The zone keys at the apex of a signed zone file, read from its head

@@ -51,10 +51,16 @@ pub fn run_zone(
     }
     keys::remove_stale_temp(&cfg.paths.keys, &parse_origin(name)?);
     let mut generated: Vec<String> = Vec::new();
-    let result = sign_and_write(cfg, entry, tree, opts, &mut generated);
-    if result.is_err() {
-        for base in &generated {
-            let _ = keys::delete_key_files(&cfg.paths.keys, base);
+    let mut journal = super::orphans::Journal::new(cfg, name);
+    let result = sign_and_write(cfg, entry, tree, opts, &mut generated, &mut journal);
+    match &result {
+        // The state holds the new keys.
+        Ok(_) => journal.close()?,
+        // Left for the next run to sweep, should a deletion here fail.
+        Err(_) => {
+            for base in &generated {
+                let _ = keys::delete_key_files(&cfg.paths.keys, base);
+            }
         }
     }
     result
@@ -66,6 +72,7 @@ fn sign_and_write(
     tree: &ZoneTree,
     opts: &RunOptions,
     generated: &mut Vec<String>,
+    journal: &mut super::orphans::Journal,
 ) -> Result<ZoneReport> {
     let name = &entry.name;
     let now = opts.now;
@@ -86,6 +93,10 @@ fn sign_and_write(
             ),
         });
     }
+    let swept: Vec<String> = super::orphans::sweep(cfg, name, &apex, &state)?
+        .into_iter()
+        .map(|base| format!("removed key files a killed run made and never recorded: {base}"))
+        .collect();
     let mut keyring = Keyring::new(&cfg.paths.keys, &state_path);
     let observed = parent::observe(cfg, name, &apex, tree, opts.parent_ds.as_deref())?;
     super::trust::refuse_unknown_trust(cfg, name, &state, &mut keyring, observed.as_ref())?;
@@ -110,6 +121,7 @@ fn sign_and_write(
             &signed_file(cfg, name),
             now,
             policy.resign,
+            policy.refresh.max(policy.resign),
         )
     {
         // What the operator must do is said on every run, not only on the
@@ -117,6 +129,7 @@ fn sign_and_write(
         let parent_is_ours = tree.parent_of(name).is_some();
         let pending = lifecycle::decide::actions(policy, &state, now);
         report.actions = super::operator_actions(pending, parent_is_ours);
+        report.warnings.extend(swept);
         return Ok(report);
     }
 
@@ -136,6 +149,7 @@ fn sign_and_write(
         warnings: std::mem::take(&mut zone.warnings),
         ..ZoneReport::default()
     };
+    report.warnings.extend(swept);
     report
         .warnings
         .extend(parent::publish_children_ds(cfg, &mut zone, name, tree)?);
@@ -159,7 +173,7 @@ fn sign_and_write(
     }
     let mut taken: Vec<u16> = state.keys.iter().map(|k| k.tag).collect();
     let outcome = lifecycle::advance(policy, &state, &events, now, |req| {
-        let rec = new_key(&apex, policy, req, &cfg.paths.keys, &taken)?;
+        let rec = new_key(&apex, policy, req, &cfg.paths.keys, &taken, journal)?;
         taken.push(rec.tag);
         generated.push(rec.file.clone());
         report.generated.push(rec.tag);
@@ -259,7 +273,7 @@ fn sign_and_write(
     let sha = sha.unwrap_or_else(|| text_sha256(&text));
     check_expiry(&signed, policy, now)?;
     let cache = sign::cache_bytes(&signed, sha.as_ref(), serial);
-    let expiry = first_expiry(&signed);
+    let expiry = first_expiry(&signed, now);
     let quiet_at = quiet_until(expiry, policy, now, outcome.next_change);
     let (signatures, reused) = (signed.signature_count(), signed.reused_count());
     // The text is written beside the output (each piece freed once
@@ -292,6 +306,10 @@ fn sign_and_write(
         pending.commit()?;
         report.written.push(out_path.display().to_string());
     }
+    // The published zone may now hold the new keys' DNSKEYs: their files
+    // stay, whatever fails next (the next run then finds keys the state
+    // does not know, and says how to take them over).
+    generated.clear();
     // Not reported: the cache is the run's own, not an output.
     write_if_changed(&sigs_path, &cache)?;
     let ds_path = ds_file(cfg, name);
@@ -361,12 +379,12 @@ fn parent_is_quiet(
 }
 
 /// The earliest RRSIG expiration of a signed zone (none if unsigned).
-fn first_expiry(signed: &SignedZone) -> Option<u64> {
+fn first_expiry(signed: &SignedZone, now: u64) -> Option<u64> {
     signed
         .nodes
         .iter()
         .flat_map(|n| &n.rrsigs)
-        .map(|r| u64::from(r.sig.expiration().into_int()))
+        .map(|r| crate::time::rrsig_instant(r.sig.expiration().into_int(), now))
         .min()
 }
 
@@ -400,6 +418,7 @@ fn new_key(
     req: &KeyRequest,
     dir: &Path,
     taken: &[u16],
+    journal: &mut super::orphans::Journal,
 ) -> Result<KeyRecord> {
     let flags = match req.role {
         Role::Zsk => keys::FLAGS_ZSK,
@@ -411,7 +430,8 @@ fn new_key(
         if taken.contains(&key.key_tag) {
             continue;
         }
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        crate::atomic::create_dir(dir, 0o700)?;
+        journal.add(&keys::file_base(apex, key.algorithm(), key.key_tag))?;
         let base = keys::write_bind_files(dir, &key, &secret)?;
         return Ok(KeyRecord {
             tag: key.key_tag,
@@ -584,9 +604,16 @@ fn check_expiry(signed: &SignedZone, policy: &Policy, now: u64) -> Result<()> {
         .nodes
         .iter()
         .flat_map(|n| n.rrsigs.iter().map(move |r| (n, r)))
-        .min_by_key(|(_, r)| r.sig.expiration().into_int());
-    if let Some((node, r)) = first
-        && u64::from(r.sig.expiration().into_int()) <= next_run
+        .map(|(n, r)| {
+            (
+                n,
+                r,
+                crate::time::rrsig_instant(r.sig.expiration().into_int(), now),
+            )
+        })
+        .min_by_key(|(_, _, at)| *at);
+    if let Some((node, r, at)) = first
+        && at <= next_run
     {
         return Err(Error::Sign(format!(
             "{}: the RRSIG over {} {} expires at {}, before the next run is due ({}): \
@@ -594,7 +621,7 @@ fn check_expiry(signed: &SignedZone, policy: &Policy, now: u64) -> Result<()> {
             signed.apex,
             node.node.owner,
             r.sig.type_covered(),
-            crate::time::rfc3339(u64::from(r.sig.expiration().into_int())),
+            crate::time::rfc3339(at),
             crate::time::rfc3339(next_run)
         )));
     }
@@ -604,10 +631,36 @@ fn check_expiry(signed: &SignedZone, policy: &Policy, now: u64) -> Result<()> {
 /// Reads the key files of `rec` from `dir`; an error names the state file
 /// that lists the key.
 pub(crate) fn load_key(dir: &Path, state_file: &Path, rec: &KeyRecord) -> Result<SigningKey> {
-    keys::load_bind(&dir.join(&rec.file)).map_err(|e| Error::Zone {
+    let fail = |reason: String| Error::Zone {
         file: state_file.to_path_buf(),
-        reason: format!("key {} ({}) cannot be loaded: {e}", rec.tag, rec.file),
-    })
+        reason,
+    };
+    let key = keys::load_bind(&dir.join(&rec.file)).map_err(|e| {
+        fail(format!(
+            "key {} ({}) cannot be loaded: {e}",
+            rec.tag, rec.file
+        ))
+    })?;
+    // A state edited by hand (or files mixed up) must not have the run ask
+    // for the DS of a key that does not exist.
+    let sep_wanted = rec.role != Role::Zsk;
+    if key.key_tag != rec.tag
+        || key.algorithm().to_int() != rec.algorithm
+        || key.is_sep() != sep_wanted
+    {
+        return Err(fail(format!(
+            "the state's key {} (algorithm {}, {}) is not what {} holds (key {}, algorithm {}, \
+             flags {}): the state or the key files were edited or mixed up; nothing done",
+            rec.tag,
+            rec.algorithm,
+            rec.role.label(),
+            rec.file,
+            key.key_tag,
+            key.algorithm().to_int(),
+            key.flags()
+        )));
+    }
+    Ok(key)
 }
 
 /// The DS RRset the parent must hold now, for the keys the decisions want

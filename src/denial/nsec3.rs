@@ -286,7 +286,7 @@ mod tests {
         let text = "$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n\
                     a.b.c.d A 192.0.2.1\nX.b.C.d A 192.0.2.1\nz.c.d A 192.0.2.1\n\
                     d A 192.0.2.1\ne.f.g A 192.0.2.1\nee.f.g A 192.0.2.1\n\
-                    h.i.ee.f.g A 192.0.2.1\nsecure NS ns.secure\nsecure DS 1 13 2 00\n\
+                    h.i.ee.f.g A 192.0.2.1\nsecure NS ns.secure\nsecure DS 1 13 2 0000000000000000000000000000000000000000000000000000000000000000\n\
                     a.b.secure A 192.0.2.1\nx.insec.k NS ns.x.insec.k\n\
                     ns.x.insec.k A 192.0.2.1\nm.n.x.insec.k A 192.0.2.1\n\
                     dn DNAME example.net.\ny.z.dn A 192.0.2.1\n";
@@ -324,7 +324,7 @@ mod tests {
                 text.push_str(&format!("d{i}.e NS ns.d{i}.e\nns.d{i}.e A 192.0.2.1\n"));
             }
             if i % 14 == 0 {
-                text.push_str(&format!("d{i}.e DS 1 13 2 00\n"));
+                text.push_str(&format!("d{i}.e DS 1 13 2 0000000000000000000000000000000000000000000000000000000000000000\n"));
             }
         }
         let apex = StoredName::from_str("example.").unwrap();

@@ -220,8 +220,8 @@ impl Reuse<'_> {
                     && s.algorithm() == key.algorithm()
                     && *s.signer_name() == key.owner
                     && s.original_ttl().as_secs() == set.ttl
-                    && u64::from(s.inception().into_int()) <= self.now
-                    && u64::from(s.expiration().into_int()) > keep_until
+                    && crate::time::rrsig_instant(s.inception().into_int(), self.now) <= self.now
+                    && crate::time::rrsig_instant(s.expiration().into_int(), self.now) > keep_until
             })
             .cloned()
     }

@@ -88,6 +88,13 @@ pub(super) fn nodes(
             format!("out-of-zone record: {owner} is not in zone {apex}"),
         ));
     }
+    // RDATA that parses but cannot be valid, first in file order.
+    if let Some((r, why)) = pieces.par_iter().find_map_first(|p| {
+        p.iter()
+            .find_map(|r| super::semantic::problem(r.rtype, &r.data).map(|why| (r, why)))
+    }) {
+        return Err(source.error(r.src as usize, format!("{}: {why}", r.owner)));
+    }
     phases.mark("checks");
     let skip = apex.label_count() - 1;
     let per_piece: Vec<(Vec<Run>, usize)> = pieces

@@ -12,6 +12,7 @@ pub mod rdata_ext;
 mod rdata_text;
 pub mod reader;
 pub mod rrset;
+pub mod semantic;
 pub mod write;
 
 use std::path::Path;

@@ -241,6 +241,11 @@ fn origin_text(origin: &StoredName) -> String {
 
 const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// The longest text one record may take (its RDATA is at most 65535
+/// octets, some 180 KB as text): more is a binary file, a device or an
+/// unclosed parenthesis, never a zone.
+const MAX_RECORD_TEXT: usize = 4 << 20;
+
 /// Records per piece of the normalised buffer parsed on a thread of its
 /// own.
 pub(super) const PARSE_CHUNK: usize = 8192;
@@ -318,14 +323,31 @@ impl Normalizer {
         depth: usize,
         from: Option<(u32, usize)>,
     ) -> Result<()> {
-        let mut file = std::fs::File::open(path).map_err(|e| match from {
+        let fail = |reason: String| match from {
             Some((f, line)) => Error::ZoneLine {
                 file: self.source.files[f as usize].clone(),
                 line,
-                reason: format!("$INCLUDE {}: {e}", path.display()),
+                reason: format!("$INCLUDE {}: {reason}", path.display()),
             },
-            None => Error::io(path, e),
-        })?;
+            None => Error::Zone {
+                file: path.to_path_buf(),
+                reason,
+            },
+        };
+        let mut file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+        // A device never ends (/dev/zero) or is no zone: regular files and
+        // pipes only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt as _;
+            let kind = file
+                .metadata()
+                .map_err(|e| fail(e.to_string()))?
+                .file_type();
+            if kind.is_char_device() || kind.is_block_device() || kind.is_socket() {
+                return Err(fail("a device, not a zone file".into()));
+            }
+        }
         self.lex(&mut file, path, origin, depth)
     }
 
@@ -371,11 +393,22 @@ impl Normalizer {
             };
             buf.truncate(start + n);
             eof = n == 0;
+            let too_long = |line_no: usize| {
+                err(
+                    line_no,
+                    format!(
+                        "a line or record longer than {} MiB: not zone text (a binary file, \
+                         a device, an unclosed parenthesis?)",
+                        MAX_RECORD_TEXT >> 20
+                    ),
+                )
+            };
             let complete = if eof {
                 buf.len()
             } else {
                 match buf.iter().rposition(|&c| c == b'\n') {
                     Some(nl) => nl + 1,
+                    None if buf.len() > MAX_RECORD_TEXT => return Err(too_long(line_no)),
                     None => continue,
                 }
             };
@@ -413,6 +446,9 @@ impl Normalizer {
             let (used, next_line) = lexer.consumed();
             line_no = next_line;
             buf.drain(..used);
+            if buf.len() > MAX_RECORD_TEXT {
+                return Err(too_long(line_no));
+            }
         }
         Ok(())
     }
