@@ -109,16 +109,6 @@ fn is_nsec3_node(n: &Node) -> bool {
             .all(|r| matches!(r.rtype, Rtype::NSEC3 | Rtype::RRSIG))
 }
 
-/// The RRSIG records at a node.
-fn rrsigs(node: &Node) -> impl Iterator<Item = Signature> + '_ {
-    node.get(Rtype::RRSIG).into_iter().flat_map(|s| {
-        s.rdata().filter_map(|d| match d {
-            Rdata::Rrsig(r) => Some(r),
-            _ => None,
-        })
-    })
-}
-
 pub fn verify_zone(zone: &Zone, ds: Option<&[Ds<Bytes>]>, now: u64) -> Report {
     verify_zone_trusting(zone, ds, now, &|_| false)
 }
@@ -214,7 +204,7 @@ fn verify(
                 let sigs = match given.and_then(|g| g.get(i)) {
                     Some(sigs) => &sigs[..],
                     None => {
-                        parsed = rrsigs(node).collect();
+                        parsed = node.rrsigs().collect();
                         &parsed[..]
                     }
                 };
@@ -800,7 +790,8 @@ mod tests {
         assert_eq!(report.errors.len(), 1, "{report}");
         assert!(report.errors[0].contains("www.example A"), "{report}");
 
-        let ns_octets = rrsigs(&good.nodes[good.nodes.len() - 2])
+        let ns_octets = good.nodes[good.nodes.len() - 2]
+            .rrsigs()
             .find(|s| s.type_covered() == Rtype::A)
             .unwrap()
             .signature()

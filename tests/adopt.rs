@@ -183,12 +183,7 @@ fn follow(site: &Site, served: &Path, served_ds: &str, days: u64) -> (usize, usi
         );
         let keys = dnskeys(&text);
         if runs == 1 || keys != last_keys {
-            let ahead: Vec<String> = std::fs::read_dir(site.path("keys"))
-                .unwrap()
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "key"))
-                .flat_map(|p| ["--ahead".to_string(), p.display().to_string()])
-                .collect();
+            let ahead = ahead_keys(site);
             let (ok, out) = oracle_at_with(&site.signed(ZONE), ZONE, &parent_ds, now, &ahead);
             assert!(ok, "{at}: {out}");
             judged += 1;

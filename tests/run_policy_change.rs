@@ -140,12 +140,7 @@ fn algorithm_and_scheme_changes_roll_safely_through_run() {
                 // are checked with their key files.
                 let summary = format!("{shape:?}");
                 if last.get(z) != Some(&summary) {
-                    let ahead: Vec<String> = std::fs::read_dir(site.path("keys"))
-                        .unwrap()
-                        .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| p.extension().is_some_and(|x| x == "key"))
-                        .flat_map(|p| ["--ahead".to_string(), p.display().to_string()])
-                        .collect();
+                    let ahead = ahead_keys(&site);
                     let (ok, out) =
                         oracle_at_with(&site.signed(z), z, &site.path("serving.ds"), now, &ahead);
                     assert!(ok, "{z} at {}: {out}", zonesign::time::rfc3339(now));

@@ -142,7 +142,9 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
         h.dnskey_ttl.observe(u64::from(set.ttl), req.now);
     }
     h.max_zone_ttl.observe(u64::from(served.max_ttl()), req.now);
-    h.expires = signatures(&served)
+    h.expires = served
+        .apex_node()
+        .rrsigs()
         .map(|s| crate::time::rrsig_instant(s.expiration().into_int(), req.now))
         .min();
     state.save(&state_path)?;
@@ -170,7 +172,7 @@ fn served_keys(zone: &Zone, path: &std::path::Path) -> Result<Vec<(Dnskey<Bytes>
             reason: "no DNSKEY RRset at the apex: not a signed zone".into(),
         });
     };
-    let sigs: Vec<Signature> = signatures(zone).collect();
+    let sigs: Vec<Signature> = apex.rrsigs().collect();
     let signs = |rtype: Rtype, key: &Dnskey<Bytes>| {
         let Some(covered) = apex.get(rtype) else {
             return false;
@@ -195,18 +197,6 @@ fn served_keys(zone: &Zone, path: &std::path::Path) -> Result<Vec<(Dnskey<Bytes>
             (k, keyset, zone)
         })
         .collect())
-}
-
-/// The RRSIGs at the apex.
-fn signatures(zone: &Zone) -> impl Iterator<Item = Signature> + '_ {
-    zone.apex_node()
-        .get(Rtype::RRSIG)
-        .into_iter()
-        .flat_map(|s| s.rdata())
-        .filter_map(|d| match d {
-            Rdata::Rrsig(r) => Some(r),
-            _ => None,
-        })
 }
 
 /// The DS records the parent serves; the operator must say, since the

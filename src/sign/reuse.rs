@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 
 use super::{Signature, SignedZone};
 use crate::keys::SigningKey;
-use crate::zone::{Rdata, Rrset, Zone};
+use crate::zone::{Rrset, Zone};
 
 /// SHA-256 over an RRset's owner (canonical), type, TTL and RDATA.
 type Digest = [u8; 32];
@@ -66,15 +66,7 @@ impl Previous {
             .nodes
             .into_par_iter()
             .flat_map_iter(|node| {
-                let sigs: Vec<Signature> = node
-                    .get(Rtype::RRSIG)
-                    .into_iter()
-                    .flat_map(|s| s.rdata())
-                    .filter_map(|d| match d {
-                        Rdata::Rrsig(r) => Some(r),
-                        _ => None,
-                    })
-                    .collect();
+                let sigs: Vec<Signature> = node.rrsigs().collect();
                 node.rrsets
                     .iter()
                     .filter(|set| set.rtype != Rtype::RRSIG)

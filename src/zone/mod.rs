@@ -68,6 +68,17 @@ impl Node {
     pub fn get(&self, rtype: Rtype) -> Option<&Rrset> {
         self.rrsets.iter().find(|r| r.rtype == rtype)
     }
+
+    /// The RRSIG records at this owner (a signed zone read with its DNSSEC
+    /// records kept).
+    pub fn rrsigs(&self) -> impl Iterator<Item = crate::sign::Signature> + '_ {
+        self.get(Rtype::RRSIG).into_iter().flat_map(|s| {
+            s.rdata().filter_map(|d| match d {
+                Rdata::Rrsig(r) => Some(r),
+                _ => None,
+            })
+        })
+    }
 }
 
 /// For a loop over `nodes` in order at `i`: asks for the owner name and

@@ -185,6 +185,17 @@ impl Parent {
     }
 }
 
+/// `--ahead KEYFILE` for every key of the site: the judge checks the
+/// signatures of keys not yet published with their key files.
+pub fn ahead_keys(site: &Site) -> Vec<String> {
+    std::fs::read_dir(site.path("keys"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "key"))
+        .flat_map(|p| ["--ahead".to_string(), p.display().to_string()])
+        .collect()
+}
+
 /// The judge as of `now`, with a DS file.
 pub fn oracle_at(zone: &Path, origin: &str, ds: &Path, now: u64) -> (bool, String) {
     oracle_at_with(zone, origin, ds, now, &[])
