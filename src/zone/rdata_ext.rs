@@ -844,6 +844,20 @@ fn loc(t: &[Token], _: &str) -> Result<Vec<u8>, String> {
         if parts.is_empty() || parts.len() > 3 {
             return Err("LOC coordinate needs degrees [minutes [seconds]]".into());
         }
+        // As BIND reads them (RFC 1876 s3): whole degrees and minutes,
+        // minutes and seconds below 60, none negative.
+        let whole = |v: f64| v.fract() == 0.0;
+        let bad = parts.iter().any(|v| *v < 0.0 || !v.is_finite())
+            || !whole(parts[0])
+            || parts.get(1).is_some_and(|m| !whole(*m) || *m >= 60.0)
+            || parts.get(2).is_some_and(|s| *s >= 60.0);
+        if bad {
+            return Err(format!(
+                "LOC coordinate '{}': degrees and minutes are whole numbers, minutes and \
+                 seconds below 60",
+                words[i - 1 - parts.len()..i - 1].join(" ")
+            ));
+        }
         let secs =
             parts[0] * 3600.0 + parts.get(1).unwrap_or(&0.0) * 60.0 + parts.get(2).unwrap_or(&0.0);
         if parts[0] > max_deg || secs > max_deg * 3600.0 {
@@ -959,5 +973,19 @@ mod tests {
         );
         assert_eq!(enc("URI", "10 1 \"ftp://x\""), b"\x00\x0a\x00\x01ftp://x");
         assert!(encode(&toks("LOC x")[0], &toks("x 1 2")[..], ".").is_some_and(|r| r.is_err()));
+        // Found by readerdiff.py: BIND refuses minutes of 60 or more, and
+        // fractions of degrees.
+        for bad in [
+            "29 256 33.736 N 120 W 10m",
+            "29.5 N 120 W 10m",
+            "29 5 60 N 120 W 10m",
+        ] {
+            let text = format!("LOC {bad}");
+            let t = toks(&text);
+            assert!(
+                encode(&t[0], &t[1..], ".").is_some_and(|r| r.is_err()),
+                "{bad}"
+            );
+        }
     }
 }

@@ -275,7 +275,13 @@ struct Normalizer {
     default_ttl: Option<u32>,
     /// The last TTL written explicitly (RFC 1035 s5.1 default).
     last_ttl: Option<u32>,
+    /// Records made by `$GENERATE` so far, over every file of the read.
+    generated: u64,
 }
+
+/// Records all the `$GENERATE` lines of one read may make: more is a typo
+/// in a range, not a zone.
+const MAX_GENERATED: u64 = 10_000_000;
 
 /// Per-file state: origin and previous owner do not leak out of `$INCLUDE`.
 struct FileCtx {
@@ -295,6 +301,7 @@ impl Normalizer {
             emitted_origin: None,
             default_ttl,
             last_ttl: None,
+            generated: 0,
         }
     }
 
@@ -503,6 +510,13 @@ impl Normalizer {
         }
         let range = generate::parse_range(&t[1].as_str_lossy())?;
         for v in range.values() {
+            self.generated += 1;
+            if self.generated > MAX_GENERATED {
+                return Err(format!(
+                    "$GENERATE lines make more than {MAX_GENERATED} records in all"
+                )
+                .into());
+            }
             let tokens = t[2..]
                 .iter()
                 .map(|tok| {
