@@ -101,6 +101,10 @@ struct RunArgs {
     /// Exit 3 when the operator has something to do.
     #[arg(long)]
     fail_on_pending: bool,
+    /// Sign although the clock is behind a zone's last run (refused with
+    /// exit 2 otherwise): for when that run's clock was the wrong one.
+    #[arg(long)]
+    allow_clock_behind: bool,
 }
 
 #[derive(Args)]
@@ -433,6 +437,7 @@ fn run_zones(
             .map_err(Error::Usage)?,
         parent_ds: a.parent_ds,
         quiet,
+        allow_clock_behind: a.allow_clock_behind,
     };
     let report = zonesign::batch::run(&cfg, &opts)?;
     if json {

@@ -34,6 +34,9 @@ pub struct RunOptions {
     pub parent_ds: Option<PathBuf>,
     /// No message when a zone waits for another run's lock.
     pub quiet: bool,
+    /// `--allow-clock-behind`: sign although the clock is behind a zone's
+    /// last run (the clock of that run was wrong).
+    pub allow_clock_behind: bool,
 }
 
 /// A zone of the configuration and its unsigned file.
@@ -220,6 +223,9 @@ pub fn zone_tree(cfg: &Config) -> Result<ZoneTree> {
 pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
     let all = discover(cfg)?;
     let zones = select(cfg, &all, opts)?;
+    if !opts.allow_clock_behind {
+        refuse_clock_behind(cfg, &zones, opts.now)?;
+    }
     let tree = ZoneTree::new(all.into_keys());
     let mut reports = Vec::with_capacity(zones.len());
     for z in &zones {
@@ -230,6 +236,29 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
         reports.push(report);
     }
     Ok(RunReport::new(opts.now, reports))
+}
+
+/// A clock behind a zone's last run would sign with signatures that
+/// expire earlier and move the lifecycle's record of time backwards:
+/// refused before anything is touched (exit 2), unless told otherwise.
+fn refuse_clock_behind(cfg: &Config, zones: &[ZoneEntry], now: u64) -> Result<()> {
+    let behind: Vec<String> = zones
+        .iter()
+        .filter_map(|z| {
+            let state = crate::state::ZoneState::load(&cfg.state_file(&z.name), &z.name).ok()?;
+            let last = state.history.last_run.filter(|&l| now < l)?;
+            Some(format!("{} ({})", z.name, crate::time::rfc3339(last)))
+        })
+        .collect();
+    if behind.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "the clock ({}) is behind the last run of {}: nothing done. Fix the clock; if that \
+         run's clock was the wrong one, pass --allow-clock-behind",
+        crate::time::rfc3339(now),
+        behind.join(", ")
+    )))
 }
 
 /// A zone's error, with the instant the zone published last starts to

@@ -80,14 +80,18 @@ fn sign_and_write(
     let apex = parse_origin(name)?;
     let state_path = cfg.state_file(name);
     let mut state = ZoneState::load(&state_path, name)?;
-    if let Some(last) = state.history.last_run.filter(|&l| now < l) {
+    if let Some(last) = state
+        .history
+        .last_run
+        .filter(|&l| now < l && !opts.allow_clock_behind)
+    {
         // Signing with a clock gone back would publish signatures that
         // expire earlier and move the lifecycle's record of time backwards.
         return Err(Error::Zone {
             file: state_path.clone(),
             reason: format!(
                 "the clock ({}) is behind this zone's last run ({}): nothing done; \
-                 fix the clock, or pass --now",
+                 fix the clock, or pass --allow-clock-behind",
                 crate::time::rfc3339(now),
                 crate::time::rfc3339(last)
             ),
