@@ -11,7 +11,7 @@ use bytes::Bytes;
 use domain::base::iana::SecurityAlgorithm;
 use domain::crypto::sign::{GenerateParams, KeyPair, SecretKeyBytes, SignRaw};
 use domain::rdata::Dnskey;
-use rsa::traits::PublicKeyParts as _;
+use rsa::traits::{PrivateKeyParts as _, PublicKeyParts as _};
 
 use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
@@ -180,26 +180,103 @@ pub fn parse_algorithm(text: &str) -> Option<SecurityAlgorithm> {
     })
 }
 
-/// Generates a key pair with `ring` (P-256, P-384 and Ed25519).
+/// The algorithms whose keys zonesign makes.
+pub const GENERATED: &[SecurityAlgorithm] = &[
+    SecurityAlgorithm::RSASHA256,
+    SecurityAlgorithm::RSASHA512,
+    SecurityAlgorithm::ECDSAP256SHA256,
+    SecurityAlgorithm::ECDSAP384SHA384,
+    SecurityAlgorithm::ED25519,
+];
+
+/// RSA sizes zonesign generates: RFC 8624 s3.1 wants at least 2048 bits;
+/// beyond 4096 a DNSKEY RRset outgrows what resolvers take over UDP.
+pub fn rsa_bits_ok(bits: u32) -> Result<(), String> {
+    match bits {
+        2048..=4096 => Ok(()),
+        b if b < 2048 => Err("RSA keys below 2048 bits are not generated (RFC 8624)".into()),
+        _ => Err("RSA keys above 4096 bits are not generated".into()),
+    }
+}
+
+/// Generates a key pair: P-256, P-384 and Ed25519 with `ring`, RSA of
+/// `rsa_bits` with the `rsa` crate (ring makes no RSA keys).
 pub fn generate(
     owner: &StoredName,
     alg: SecurityAlgorithm,
     flags: u16,
+    rsa_bits: u32,
 ) -> Result<(SecretKeyBytes, SigningKey)> {
     let params = match alg {
         SecurityAlgorithm::ECDSAP256SHA256 => GenerateParams::EcdsaP256Sha256,
         SecurityAlgorithm::ECDSAP384SHA384 => GenerateParams::EcdsaP384Sha384,
         SecurityAlgorithm::ED25519 => GenerateParams::Ed25519,
+        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512 => {
+            return generate_rsa(owner, alg, flags, rsa_bits);
+        }
         other => {
             return Err(Error::Sign(format!(
-                "cannot generate {other} keys (ECDSAP256SHA256, ECDSAP384SHA384 and ED25519 can be \
-                 generated; import RSA keys made with dnssec-keygen or ldns-keygen)"
+                "cannot generate {other} keys (RSASHA256, RSASHA512, ECDSAP256SHA256, \
+                 ECDSAP384SHA384 and ED25519 can be generated)"
             )));
         }
     };
     let (secret, dnskey) = domain::crypto::sign::generate(&params, flags)
         .map_err(|e| Error::Sign(format!("key generation failed: {e}")))?;
     let dnskey: Dnskey<Bytes> = dnskey.convert();
+    let key = SigningKey::from_parts(owner.clone(), &secret, dnskey).map_err(Error::Sign)?;
+    Ok((secret, key))
+}
+
+/// An RSA key pair (exponent 65537) and its DNSKEY (RFC 3110 s2).
+fn generate_rsa(
+    owner: &StoredName,
+    alg: SecurityAlgorithm,
+    flags: u16,
+    bits: u32,
+) -> Result<(SecretKeyBytes, SigningKey)> {
+    use domain::crypto::sign::RsaSecretKeyBytes;
+    use secrecy::SecretBox;
+    rsa_bits_ok(bits).map_err(Error::Sign)?;
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, bits as usize)
+        .map_err(|e| Error::Sign(format!("RSA key generation failed: {e}")))?;
+    let be = |n: &rsa::BigUint| n.to_bytes_be().into_boxed_slice();
+    let secret = |n: &rsa::BigUint| SecretBox::new(be(n));
+    let [p, q] = key.primes() else {
+        return Err(Error::Sign(
+            "RSA key generation gave more than two primes".into(),
+        ));
+    };
+    let (Some(dp), Some(dq), Some(qi)) = (key.dp(), key.dq(), key.crt_coefficient()) else {
+        return Err(Error::Sign("RSA key without CRT values".into()));
+    };
+    let bytes = RsaSecretKeyBytes {
+        n: be(key.n()),
+        e: be(key.e()),
+        d: secret(key.d()),
+        p: secret(p),
+        q: secret(q),
+        d_p: secret(dp),
+        d_q: secret(dq),
+        q_i: secret(&qi),
+    };
+    let (e, n) = (key.e().to_bytes_be(), key.n().to_bytes_be());
+    let mut public = Vec::with_capacity(3 + e.len() + n.len());
+    match u8::try_from(e.len()) {
+        Ok(len) => public.push(len),
+        Err(_) => {
+            public.push(0);
+            public.extend_from_slice(&(e.len() as u16).to_be_bytes());
+        }
+    }
+    public.extend_from_slice(&e);
+    public.extend_from_slice(&n);
+    let dnskey = Dnskey::new(flags, 3, alg, Bytes::from(public))
+        .map_err(|e| Error::Sign(format!("bad RSA DNSKEY: {e}")))?;
+    let secret = match alg {
+        SecurityAlgorithm::RSASHA512 => SecretKeyBytes::RsaSha512(bytes),
+        _ => SecretKeyBytes::RsaSha256(bytes),
+    };
     let key = SigningKey::from_parts(owner.clone(), &secret, dnskey).map_err(Error::Sign)?;
     Ok((secret, key))
 }
@@ -399,7 +476,7 @@ mod tests {
     fn key_files_round_trip_and_purge() {
         let dir = tempfile::tempdir().unwrap();
         let owner = StoredName::from_str("example.com.").unwrap();
-        let (secret, key) = generate(&owner, SecurityAlgorithm::ED25519, FLAGS_KSK).unwrap();
+        let (secret, key) = generate(&owner, SecurityAlgorithm::ED25519, FLAGS_KSK, 2048).unwrap();
         let base = write_bind_files(dir.path(), &key, &secret).unwrap();
         #[cfg(unix)]
         {

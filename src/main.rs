@@ -229,6 +229,9 @@ struct KeygenArgs {
     /// Directory for the key files.
     #[arg(long, default_value = ".")]
     dir: PathBuf,
+    /// RSA modulus size (2048 to 4096).
+    #[arg(long, short = 'b', default_value_t = 2048)]
+    bits: u32,
 }
 
 fn main() -> ExitCode {
@@ -405,7 +408,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             } else {
                 keys::FLAGS_ZSK
             };
-            let (secret, key) = keys::generate(&zone, alg, flags)?;
+            let (secret, key) = keys::generate(&zone, alg, flags, a.bits)?;
             let base = keys::write_bind_files(&a.dir, &key, &secret)?;
             println!(
                 "{}",

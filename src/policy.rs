@@ -39,6 +39,8 @@ impl Serialize for Secs {
 #[serde(deny_unknown_fields)]
 pub struct PolicyTable {
     pub algorithm: Option<String>,
+    /// RSA modulus size of new keys (2048 to 4096 bits; RFC 8624).
+    pub bits: Option<u32>,
     pub denial: Option<String>,
     pub nsec3: Option<Nsec3Table>,
     pub ksk: Option<KeyTable>,
@@ -142,6 +144,8 @@ pub struct KeyRolePolicy {
 pub struct Policy {
     pub name: String,
     pub algorithm: SecurityAlgorithm,
+    /// The modulus size of new RSA keys.
+    pub rsa_bits: u32,
     pub denial: DenialPolicy,
     /// `denial = "none"`: the zone goes (or stays) unsigned, its DS
     /// withdrawn first and the signatures kept until no cache holds it.
@@ -188,6 +192,7 @@ impl Policy {
         Policy {
             name: name.to_string(),
             algorithm: SecurityAlgorithm::ECDSAP256SHA256,
+            rsa_bits: 2048,
             denial: DenialPolicy::Nsec,
             insecure: false,
             ksk: KeyRolePolicy {
@@ -250,6 +255,9 @@ impl Policy {
                 Some(alg) => p.algorithm = alg,
                 None => errors.push(format!("algorithm = \"{a}\" is not known")),
             }
+        }
+        if let Some(bits) = t.bits {
+            p.rsa_bits = bits;
         }
         let nsec3 = t.nsec3.clone().unwrap_or_default();
         match t.denial.as_deref().map(str::to_ascii_lowercase).as_deref() {
@@ -342,15 +350,14 @@ impl Policy {
     pub fn problems(&self) -> Vec<String> {
         let mut e = Vec::new();
         let alg = self.algorithm;
-        if !matches!(
-            alg,
-            SecurityAlgorithm::ECDSAP256SHA256
-                | SecurityAlgorithm::ECDSAP384SHA384
-                | SecurityAlgorithm::ED25519
-        ) {
+        if !crate::keys::GENERATED.contains(&alg) {
             e.push(format!(
-                "algorithm {alg}: keys of this algorithm cannot be generated (use ECDSAP256SHA256, ECDSAP384SHA384 or ED25519)"
+                "algorithm {alg}: keys of this algorithm cannot be generated (use RSASHA256, \
+                 RSASHA512, ECDSAP256SHA256, ECDSAP384SHA384 or ED25519)"
             ));
+        }
+        if let Err(why) = crate::keys::rsa_bits_ok(self.rsa_bits) {
+            e.push(format!("bits = {}: {why}", self.rsa_bits));
         }
         let zsk_min = self.dnskey_ttl
             + self.zone_propagation_delay
@@ -462,7 +469,12 @@ mod tests {
             (r#"ksk = { lifetime = "1d" }"#, "ksk.lifetime"),
             (r#"signatures = { refresh = "14d" }"#, "refresh"),
             (r#"signatures = { resign = "3d" }"#, "resign"),
-            (r#"algorithm = "RSASHA256""#, "cannot be generated"),
+            (r#"algorithm = "ED448""#, "cannot be generated"),
+            (
+                r#"algorithm = "RSASHA256"
+bits = 1024"#,
+                "RFC 8624",
+            ),
             (r#"algorithm = "FOO""#, "not known"),
             (r#"denial = "nsec5""#, "denial"),
             (r#"parent = { ds_digests = ["MD5"] }"#, "MD5"),

@@ -511,6 +511,27 @@ fn an_opendnssec_kasp_converts_to_policies_that_load() {
         plan.matches("ZSK").count() >= 6,
         "60-day ZSKs roll over: {plan}"
     );
+    // OpenDNSSEC's own template (RSASHA256, a 1024-bit ZSK asked for) as
+    // installed by its package: converted, it signs a zone the validators
+    // pass, with 2048-bit RSA keys generated.
+    let template = Path::new("/etc/opendnssec/kasp.xml");
+    if template.exists() {
+        let converted = common::zonesign()
+            .arg("import-kasp")
+            .arg(template)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(converted.stdout).unwrap();
+        assert!(
+            text.contains("algorithm = \"RSASHA256\"") && text.contains("bits = 2048"),
+            "{text}"
+        );
+        let ods = Site::new(&text);
+        ods.write_zone(ZONE, &unsigned());
+        ods.run_ok(T0, &[]);
+        let (ok, out) = oracle_at(&ods.signed(ZONE), ZONE, &ods.ds(ZONE), T0);
+        assert!(ok && out.contains("validns"), "{out}");
+    }
     // Something that is no kasp.xml is a clear error.
     let (ok, out) = common::run(
         common::zonesign()

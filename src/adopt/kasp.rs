@@ -124,16 +124,16 @@ fn policy(p: Node<'_, '_>, name: &str, notes: &mut Vec<String>) -> Result<Policy
         None => ("nsec", None),
     };
     let keys = child(p, &["Keys"]).ok_or("no <Keys>")?;
-    let mut role = |r: &str| -> Result<Option<(String, KeyTable)>, String> {
+    type Role = (String, KeyTable, Option<u32>);
+    let mut role = |r: &str| -> Result<Option<Role>, String> {
         let Some(k) = child(keys, &[r]) else {
             return Ok(None);
         };
         let alg = text(k, &["Algorithm"]).ok_or(format!("<{r}> without <Algorithm>"))?;
-        if let Some(len) = child(k, &["Algorithm"]).and_then(|a| a.attribute("length")) {
-            notes.push(format!(
-                "policy {name}: {r} length {len} bits (zonesign's size for the algorithm is used)"
-            ));
-        }
+        let length = child(k, &["Algorithm"])
+            .and_then(|a| a.attribute("length"))
+            .map(|l| l.parse::<u32>().map_err(|_| format!("<{r}> length '{l}'")))
+            .transpose()?;
         if let Some(repo) = text(k, &["Repository"]) {
             notes.push(format!(
                 "policy {name}: {r} repository {repo} (zonesign keeps keys in paths.keys)"
@@ -149,7 +149,7 @@ fn policy(p: Node<'_, '_>, name: &str, notes: &mut Vec<String>) -> Result<Policy
             .and_then(|a| a.to_mnemonic_str())
             .unwrap_or(alg)
             .to_string();
-        Ok(Some((alg, table)))
+        Ok(Some((alg, table, length)))
     };
     let (ksk, zsk, csk) = (role("KSK")?, role("ZSK")?, role("CSK")?);
     if child(keys, &["ShareKeys"]).is_some() {
@@ -157,19 +157,37 @@ fn policy(p: Node<'_, '_>, name: &str, notes: &mut Vec<String>) -> Result<Policy
             "policy {name}: <ShareKeys/> (zonesign keeps keys per zone)"
         ));
     }
-    let (algorithm, ksk, zsk, is_csk) = match (ksk, zsk, csk) {
-        (_, _, Some((alg, c))) => (alg, Some(c), None, true),
-        (Some((ka, k)), Some((za, z)), None) if ka == za => (ka, Some(k), Some(z), false),
-        (Some((ka, _)), Some((za, _)), None) => {
+    let (algorithm, ksk, zsk, is_csk, lengths) = match (ksk, zsk, csk) {
+        (_, _, Some((alg, c, l))) => (alg, Some(c), None, true, vec![l]),
+        (Some((ka, k, kl)), Some((za, z, zl)), None) if ka == za => {
+            (ka, Some(k), Some(z), false, vec![kl, zl])
+        }
+        (Some((ka, ..)), Some((za, ..)), None) => {
             return Err(format!(
                 "KSK algorithm {ka} and ZSK algorithm {za} differ; zonesign signs with one"
             ));
         }
         _ => return Err("no KSK and ZSK, nor CSK".into()),
     };
+    // One RSA size for every key: the largest asked for, and at least 2048
+    // bits (RFC 8624; OpenDNSSEC's template asks 1024 for its ZSKs).
+    let lengths: Vec<u32> = lengths.into_iter().flatten().collect();
+    let bits = match (algorithm.starts_with("RSA"), lengths.iter().max()) {
+        (true, Some(&most)) => {
+            let bits = most.max(2048);
+            if lengths.iter().any(|&l| l != bits) {
+                notes.push(format!(
+                    "policy {name}: RSA lengths {lengths:?} become {bits} bits for every key"
+                ));
+            }
+            Some(bits)
+        }
+        _ => None,
+    };
     let parent = child(p, &["Parent"]);
     Ok(PolicyTable {
         algorithm: Some(algorithm),
+        bits,
         denial: Some(denial.to_string()),
         nsec3,
         ksk,

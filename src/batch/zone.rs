@@ -430,7 +430,7 @@ fn new_key(
     };
     // A tag already used in the zone would make signatures ambiguous.
     for _ in 0..16 {
-        let (secret, key) = keys::generate(apex, policy.algorithm, flags)?;
+        let (secret, key) = keys::generate(apex, policy.algorithm, flags, policy.rsa_bits)?;
         if taken.contains(&key.key_tag) {
             continue;
         }
@@ -766,7 +766,8 @@ mod tests {
             "$ORIGIN example.org.\n$TTL 3600\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n";
         let (records, source) = reader::read_str(text, Path::new("t"), &apex).unwrap();
         let zone = Zone::from_records(records, &source, &apex, Dnssec::Strip).unwrap();
-        let (_, key) = keys::generate(&apex, SecurityAlgorithm::ED25519, keys::FLAGS_KSK).unwrap();
+        let (_, key) =
+            keys::generate(&apex, SecurityAlgorithm::ED25519, keys::FLAGS_KSK, 2048).unwrap();
         let uses = [KeyUse {
             key: &key,
             role: Role::Csk,

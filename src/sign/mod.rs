@@ -550,7 +550,8 @@ pub(crate) mod tests {
         let apex = StoredName::from_str("example.").unwrap();
         let (recs, src) = reader::read_str(text, Path::new("t.zone"), &apex).unwrap();
         let zone = Zone::from_records(recs, &src, &apex, Dnssec::Strip).unwrap();
-        let (_, key) = keys::generate(&apex, SecurityAlgorithm::ECDSAP256SHA256, 257).unwrap();
+        let (_, key) =
+            keys::generate(&apex, SecurityAlgorithm::ECDSAP256SHA256, 257, 2048).unwrap();
         let options = Options {
             denial: Denial::Nsec,
             timing: Timing::Fixed(Window {

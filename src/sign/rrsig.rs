@@ -197,9 +197,13 @@ mod tests {
     #[test]
     fn canonical_forms_that_disagree_stop_the_signing() {
         let owner = StoredName::from_str("example.").unwrap();
-        let (_, key) =
-            crate::keys::generate(&owner, domain::base::iana::SecurityAlgorithm::ED25519, 256)
-                .unwrap();
+        let (_, key) = crate::keys::generate(
+            &owner,
+            domain::base::iana::SecurityAlgorithm::ED25519,
+            256,
+            2048,
+        )
+        .unwrap();
         let window = Window {
             inception: 1,
             expiration: 2,
