@@ -44,7 +44,7 @@ def main():
     a = p.parse_args()
     rng = random.Random(a.seed)
     stats = collections.Counter()
-    findings = []
+    findings, stricter = [], []
     with tempfile.TemporaryDirectory() as tmp:
         zone = os.path.join(tmp, "m.zone")
         for _ in range(a.count):
@@ -80,8 +80,12 @@ def main():
                 findings.append(f"{lines[k]}  (seed {seed})")
             elif verdict == ("refused", "loaded"):
                 stats[f"stricter on {f[3]}"] += 1
+                if f[3] not in ("EUI48", "EUI64"):
+                    stricter.append(f"{lines[k]}  (seed {seed}): {ours.stderr.strip()[-160:]}")
     print(f"readerdiff: {a.count} mutated zones; " +
           ", ".join(f"{k}: {v}" for k, v in sorted(stats.items(), key=str)))
+    for f in stricter:
+        print(f"stricter than BIND: {f}")
     for f in findings:
         print(f"FINDING zonesign signs what BIND refuses: {f}")
     return 1 if findings else 0
