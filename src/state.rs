@@ -249,6 +249,13 @@ pub struct History {
     pub quiet: Option<Quiet>,
 }
 
+impl History {
+    /// The last run, if it was later than `now`: the clock has gone back.
+    pub fn run_after(&self, now: u64) -> Option<u64> {
+        self.last_run.filter(|&last| now < last)
+    }
+}
+
 /// The inputs the last run saw, and until when its outputs stay current.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quiet {

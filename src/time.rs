@@ -77,6 +77,40 @@ pub fn push_rrsig_time(out: &mut String, t: u32) {
     out.extend(digits.iter().map(|&b| b as char));
 }
 
+/// The RRSIG time field that [`push_rrsig_time`] wrote as `YYYYMMDDHHmmSS`,
+/// read back without a date library: the quiet path reads one per RRSIG
+/// of a published zone, millions for a large one. None if it is not such
+/// a field.
+pub fn rrsig_field(text: &[u8]) -> Option<u32> {
+    let digits: &[u8; 14] = text.try_into().ok()?;
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let num = |at: usize, width: usize| {
+        digits[at..at + width]
+            .iter()
+            .fold(0i64, |v, &c| v * 10 + i64::from(c - b'0'))
+    };
+    let (y, m, d) = (num(0, 4), num(4, 2), num(6, 2));
+    let (h, min, sec) = (num(8, 2), num(10, 2), num(12, 2));
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let secs = days_from_civil(y, m, d) * 86400 + h * 3600 + min * 60 + sec;
+    u32::try_from(secs).ok()
+}
+
+/// (year, month, day) to days since 1970-01-01: the inverse of
+/// [`civil_from_days`] (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
 /// calendar (the era-based algorithm of H. Hinnant's `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -119,12 +153,18 @@ mod tests {
                 .to_string();
             assert_eq!(rrsig_time(t), want, "{t}");
             assert_eq!(parse_rrsig_time(&want), Ok(u64::from(t)));
+            assert_eq!(rrsig_field(want.as_bytes()), Some(t), "{t}");
             match t.checked_add(86_399 * 7 + 12_345) {
                 Some(n) => t = n,
                 None => break,
             }
         }
         assert_eq!(rrsig_time(u32::MAX), "21060207062815");
+        for t in [0, 1, 951_782_400, 1_798_761_600, 4_107_542_399, u32::MAX] {
+            assert_eq!(rrsig_field(rrsig_time(t).as_bytes()), Some(t), "{t}");
+        }
+        assert_eq!(rrsig_field(b"2027130100000"), None);
+        assert_eq!(rrsig_field(b"20271301000000"), None);
         // Past 2106 the fields wrap; the instant is the one nearest now.
         let now = 4_294_967_296 + 86_400; // 2106-02-08
         assert_eq!(rrsig_instant((now + 3600) as u32, now), now + 3600);

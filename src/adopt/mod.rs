@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use domain::base::iana::{Rtype, SecurityAlgorithm};
-use domain::crypto::sign::{RsaSecretKeyBytes, SecretKeyBytes};
+use domain::crypto::sign::SecretKeyBytes;
 use domain::rdata::{Dnskey, Ds};
 
 use crate::batch::ZoneTree;
@@ -81,14 +81,16 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
     let sep_signs_keyset = keyset
         .iter()
         .any(|(k, signs_keyset, _)| *signs_keyset && k.is_secure_entry_point());
+    // Each private key serves one DNSKEY: it leaves the pool when matched.
+    let mut pool: Vec<Option<sources::Material>> = materials.into_iter().map(Some).collect();
     let mut seen = Vec::new();
     let mut pairs = Vec::new();
     let mut missing = Vec::new();
     for (dnskey, signs_keyset, signs_zone) in &keyset {
         let tag = dnskey.key_tag();
-        let Some((m, key, secret)) = materials
-            .iter()
-            .find_map(|m| matching(m, &apex, dnskey).map(|(k, s)| (m, k, s)))
+        let Some((m, key)) = pool
+            .iter_mut()
+            .find_map(|slot| take_matching(slot, &apex, dnskey))
         else {
             missing.push(tag.to_string());
             continue;
@@ -104,7 +106,7 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
             meta: m.meta,
             file: crate::keys::file_base(&apex, dnskey.algorithm(), tag),
         });
-        pairs.push((key, secret));
+        pairs.push((key, m.secret));
     }
     if !missing.is_empty() {
         return Err(Error::Zone {
@@ -224,59 +226,51 @@ fn parent_ds(
     }
 }
 
-/// A signer for `dnskey` made of `m`, if `m` is its private key: the pair
-/// must sign a probe that the DNSKEY verifies.
-fn matching(
-    m: &sources::Material,
+/// The material in `slot` and a signer for `dnskey` made of it, if it is
+/// that key's private half: the pair must sign a probe that the DNSKEY
+/// verifies. Otherwise the material stays in its slot.
+fn take_matching(
+    slot: &mut Option<sources::Material>,
     apex: &StoredName,
     dnskey: &Dnskey<Bytes>,
-) -> Option<(SigningKey, SecretKeyBytes)> {
-    if let Some(d) = &m.dnskey
+) -> Option<(sources::Material, SigningKey)> {
+    if let Some(d) = slot.as_ref()?.dnskey.as_ref()
         && (d.public_key() != dnskey.public_key() || d.algorithm() != dnskey.algorithm())
     {
         return None;
     }
-    let secret = for_algorithm(&m.secret, dnskey.algorithm())?;
-    let key = SigningKey::from_parts(apex.clone(), &secret, dnskey.clone()).ok()?;
-    const PROBE: &[u8] = b"zonesign adoption probe";
-    let sig = key.sign(PROBE).ok()?;
-    crate::verify::verify_signature(dnskey, PROBE, &sig).ok()?;
-    Some((key, secret))
-}
-
-/// The secret as a key of `alg`: an RSA key from a PEM file serves
-/// whichever RSA algorithm its DNSKEY names.
-fn for_algorithm(secret: &SecretKeyBytes, alg: SecurityAlgorithm) -> Option<SecretKeyBytes> {
-    use secrecy::{ExposeSecret as _, SecretBox};
-    let copy = |k: &RsaSecretKeyBytes| {
-        let s = |b: &SecretBox<[u8]>| SecretBox::new(Box::<[u8]>::from(b.expose_secret()));
-        RsaSecretKeyBytes {
-            n: k.n.clone(),
-            e: k.e.clone(),
-            d: s(&k.d),
-            p: s(&k.p),
-            q: s(&k.q),
-            d_p: s(&k.d_p),
-            d_q: s(&k.d_q),
-            q_i: s(&k.q_i),
+    let mut m = slot.take()?;
+    let fits;
+    (m.secret, fits) = with_algorithm(m.secret, dnskey.algorithm());
+    let signer = fits
+        .then(|| SigningKey::from_parts(apex.clone(), &m.secret, dnskey.clone()).ok())
+        .flatten()
+        .filter(|key| {
+            const PROBE: &[u8] = b"zonesign adoption probe";
+            key.sign(PROBE)
+                .is_ok_and(|sig| crate::verify::verify_signature(dnskey, PROBE, &sig).is_ok())
+        });
+    match signer {
+        Some(key) => Some((m, key)),
+        None => {
+            *slot = Some(m);
+            None
         }
-    };
-    let rsa = match secret {
-        SecretKeyBytes::RsaSha256(k) | SecretKeyBytes::RsaSha512(k) => Some(k),
-        _ => None,
-    };
-    Some(match (rsa, alg) {
-        (Some(k), SecurityAlgorithm::RSASHA256) => SecretKeyBytes::RsaSha256(copy(k)),
-        (Some(k), SecurityAlgorithm::RSASHA512) => SecretKeyBytes::RsaSha512(copy(k)),
-        (Some(_), _) => return None,
-        (None, _) if secret.algorithm() != alg => return None,
-        (None, _) => reparse(secret)?,
-    })
+    }
 }
 
-/// A copy of a non-RSA secret (the types hold it in a non-cloneable box).
-fn reparse(secret: &SecretKeyBytes) -> Option<SecretKeyBytes> {
-    SecretKeyBytes::parse_from_bind(&secret.display_as_bind().to_string()).ok()
+/// `secret` as a key of `alg`, and whether it can be one: an RSA key from
+/// a PEM file serves whichever RSA algorithm its DNSKEY names.
+fn with_algorithm(secret: SecretKeyBytes, alg: SecurityAlgorithm) -> (SecretKeyBytes, bool) {
+    use SecretKeyBytes::{RsaSha256, RsaSha512};
+    match (secret, alg) {
+        (RsaSha256(k) | RsaSha512(k), SecurityAlgorithm::RSASHA256) => (RsaSha256(k), true),
+        (RsaSha256(k) | RsaSha512(k), SecurityAlgorithm::RSASHA512) => (RsaSha512(k), true),
+        (other, alg) => {
+            let fits = other.algorithm() == alg;
+            (other, fits)
+        }
+    }
 }
 
 fn list(paths: &[PathBuf]) -> String {

@@ -246,7 +246,7 @@ fn refuse_clock_behind(cfg: &Config, zones: &[ZoneEntry], now: u64) -> Result<()
         .iter()
         .filter_map(|z| {
             let state = crate::state::ZoneState::load(&cfg.state_file(&z.name), &z.name).ok()?;
-            let last = state.history.last_run.filter(|&l| now < l)?;
+            let last = state.history.run_after(now)?;
             Some(format!("{} ({})", z.name, crate::time::rfc3339(last)))
         })
         .collect();

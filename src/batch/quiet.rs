@@ -114,12 +114,9 @@ fn earliest_expiration(text: &[u8], now: u64) -> Option<u64> {
     memchr::memmem::find_iter(text, b" RRSIG ")
         .filter_map(|at| {
             let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n);
-            let field = std::str::from_utf8(&text[at..end])
-                .ok()?
-                .split(' ')
-                .nth(6)?;
-            let t = crate::time::parse_rrsig_time(field).ok()?;
-            Some(crate::time::rrsig_instant(t as u32, now))
+            let field = text[at..end].split(|&c| c == b' ').nth(6)?;
+            let t = crate::time::rrsig_field(field)?;
+            Some(crate::time::rrsig_instant(t, now))
         })
         .min()
 }

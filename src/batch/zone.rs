@@ -82,11 +82,12 @@ fn sign_and_write(
     let mut state = ZoneState::load(&state_path, name)?;
     if let Some(last) = state
         .history
-        .last_run
-        .filter(|&l| now < l && !opts.allow_clock_behind)
+        .run_after(now)
+        .filter(|_| !opts.allow_clock_behind)
     {
-        // Signing with a clock gone back would publish signatures that
-        // expire earlier and move the lifecycle's record of time backwards.
+        // A guard behind `batch::refuse_clock_behind`, for a run that
+        // wrote a later time since: signing with a clock gone back would
+        // publish signatures that expire earlier.
         return Err(Error::Zone {
             file: state_path.clone(),
             reason: format!(
