@@ -24,12 +24,16 @@ pub fn digest(owner: &StoredName, key: &Dnskey<Bytes>, alg: DigestAlgorithm) -> 
     crate::zone::canon::push_wire(owner, &mut buf);
     let _ = key.compose_canonical_rdata(&mut buf);
     let ring_alg = match alg {
-        DigestAlgorithm::SHA256 => &ring::digest::SHA256,
-        DigestAlgorithm::SHA384 => &ring::digest::SHA384,
-        DigestAlgorithm::SHA1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        DigestAlgorithm::SHA256 => &crate::crypto::digest::SHA256,
+        DigestAlgorithm::SHA384 => &crate::crypto::digest::SHA384,
+        DigestAlgorithm::SHA1 => &crate::crypto::digest::SHA1_FOR_LEGACY_USE_ONLY,
         _ => return None,
     };
-    Some(ring::digest::digest(ring_alg, &buf).as_ref().to_vec())
+    Some(
+        crate::crypto::digest::digest(ring_alg, &buf)
+            .as_ref()
+            .to_vec(),
+    )
 }
 
 pub fn ds(owner: &StoredName, key: &Dnskey<Bytes>, alg: DigestAlgorithm) -> Option<Ds<Bytes>> {

@@ -1,17 +1,13 @@
-//! Signing keys: generation with `ring`, BIND-format key files
-//! (`K<zone>.+<alg>+<tag>.key` / `.private`), and the signing operation.
-//!
-//! `ring` refuses RSA keys shorter than 2048 bits; such keys (old BIND
-//! keys, the RFC 5702 examples) are signed with the `rsa` crate instead, so
-//! that imported keys keep working.
+//! Signing keys: generation, BIND-format key files
+//! (`K<zone>.+<alg>+<tag>.key` / `.private`), and the signing operation,
+//! all through the crypto layer (`crate::crypto`).
 
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use domain::base::iana::SecurityAlgorithm;
-use domain::crypto::sign::{GenerateParams, KeyPair, SecretKeyBytes, SignRaw};
+use domain::crypto::sign::SecretKeyBytes;
 use domain::rdata::Dnskey;
-use rsa::traits::{PrivateKeyParts as _, PublicKeyParts as _};
 
 use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
@@ -51,18 +47,12 @@ impl Role {
     }
 }
 
-enum Signer {
-    Domain(Box<KeyPair>),
-    /// RSA below ring's 2048-bit minimum.
-    LegacyRsa(Box<rsa::RsaPrivateKey>, SecurityAlgorithm),
-}
-
 /// A key pair ready to sign, with its DNSKEY.
 pub struct SigningKey {
     pub owner: StoredName,
     pub dnskey: Dnskey<Bytes>,
     pub key_tag: u16,
-    signer: Signer,
+    signer: crate::crypto::KeyPair,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -95,37 +85,24 @@ impl SigningKey {
     /// Signs `data` (RFC 4034 s3.1.8.1 signed data) and returns the raw
     /// signature in DNSSEC wire format.
     pub fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
-        match &self.signer {
-            Signer::Domain(kp) => {
-                let sig = kp.sign_raw(data).map_err(|e| {
-                    Error::Sign(format!("key {}: signing failed: {e}", self.key_tag))
-                })?;
-                Ok(signature_bytes(&sig).to_vec())
-            }
-            Signer::LegacyRsa(key, alg) => {
-                let (scheme, hashed) = rsa_pkcs1(*alg, data);
-                key.sign(scheme, &hashed).map_err(|e| {
-                    Error::Sign(format!("key {}: RSA signing failed: {e}", self.key_tag))
-                })
-            }
-        }
+        self.signer
+            .sign(data)
+            .map_err(|e| Error::Sign(format!("key {}: {e}", self.key_tag)))
     }
 
-    /// Makes a signing key from its secret and public halves.
+    /// The crypto library this key signs with.
+    pub fn backend(&self) -> crate::crypto::Backend {
+        self.signer.backend()
+    }
+
+    /// Makes a signing key from its secret and public halves; fails when
+    /// they do not belong together.
     pub fn from_parts(
         owner: StoredName,
         secret: &SecretKeyBytes,
         dnskey: Dnskey<Bytes>,
     ) -> Result<Self, String> {
-        let signer = match KeyPair::from_bytes(secret, &dnskey) {
-            Ok(kp) => Signer::Domain(Box::new(kp)),
-            Err(e) => match secret {
-                SecretKeyBytes::RsaSha256(k) | SecretKeyBytes::RsaSha512(k) => {
-                    Signer::LegacyRsa(Box::new(legacy_rsa(k)?), dnskey.algorithm())
-                }
-                _ => return Err(format!("unusable key: {e}")),
-            },
-        };
+        let signer = crate::crypto::KeyPair::load(dnskey.algorithm(), secret, dnskey.public_key())?;
         let key_tag = dnskey.key_tag();
         Ok(SigningKey {
             owner,
@@ -134,32 +111,27 @@ impl SigningKey {
             signer,
         })
     }
-}
 
-fn signature_bytes(sig: &domain::crypto::sign::Signature) -> &[u8] {
-    use domain::crypto::sign::Signature as S;
-    match sig {
-        S::RsaSha1(s) | S::RsaSha1Nsec3Sha1(s) | S::RsaSha256(s) | S::RsaSha512(s) => s,
-        S::EcdsaP256Sha256(s) | S::Ed25519(s) => &s[..],
-        S::EcdsaP384Sha384(s) => &s[..],
-        S::Ed448(s) => &s[..],
+    /// The key size in bits (RSA modulus, or the curve's).
+    pub fn bits(&self) -> u32 {
+        crate::crypto::key_bits(self.algorithm(), self.dnskey.public_key()).unwrap_or(0)
     }
 }
 
-fn legacy_rsa(k: &domain::crypto::sign::RsaSecretKeyBytes) -> Result<rsa::RsaPrivateKey, String> {
-    use rsa::BigUint;
-    use secrecy::ExposeSecret as _;
-    let n = BigUint::from_bytes_be(&k.n);
-    let e = BigUint::from_bytes_be(&k.e);
-    let d = BigUint::from_bytes_be(k.d.expose_secret());
-    let p = BigUint::from_bytes_be(k.p.expose_secret());
-    let q = BigUint::from_bytes_be(k.q.expose_secret());
-    let key = rsa::RsaPrivateKey::from_components(n, e, d, vec![p, q])
-        .map_err(|e| format!("bad RSA key: {e}"))?;
-    if key.size() < 64 {
-        return Err("RSA key shorter than 512 bits".into());
-    }
-    Ok(key)
+/// A warning for an RSA key under 2048 bits (RFC 8624 s3.1): zonesign
+/// makes none, but an imported one still signs until it is rolled.
+pub fn weak_key_warning(tag: u16, alg: SecurityAlgorithm, bits: Option<u32>) -> Option<String> {
+    let bits = bits.filter(|&b| b < 2048)?;
+    matches!(
+        alg,
+        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512
+    )
+    .then(|| {
+        format!(
+            "key {tag}: {alg} of {bits} bits, under the 2048 RFC 8624 asks for; it still \
+             signs, and a policy with bits = 2048 or more rolls it"
+        )
+    })
 }
 
 /// Algorithm by mnemonic or number, as in key file names and policies.
@@ -180,14 +152,23 @@ pub fn parse_algorithm(text: &str) -> Option<SecurityAlgorithm> {
     })
 }
 
-/// The algorithms whose keys zonesign makes.
+/// The algorithms whose keys zonesign makes: ED448 only with a backend
+/// that has it (OpenSSL).
 pub const GENERATED: &[SecurityAlgorithm] = &[
     SecurityAlgorithm::RSASHA256,
     SecurityAlgorithm::RSASHA512,
     SecurityAlgorithm::ECDSAP256SHA256,
     SecurityAlgorithm::ECDSAP384SHA384,
     SecurityAlgorithm::ED25519,
+    #[cfg(feature = "openssl")]
+    SecurityAlgorithm::ED448,
 ];
+
+/// [`GENERATED`] by name, for messages.
+pub fn generated_names() -> String {
+    let names: Vec<String> = GENERATED.iter().map(|a| a.to_string()).collect();
+    names.join(", ")
+}
 
 /// RSA sizes zonesign generates: RFC 8624 s3.1 wants at least 2048 bits;
 /// beyond 4096 a DNSKEY RRset outgrows what resolvers take over UDP.
@@ -199,84 +180,30 @@ pub fn rsa_bits_ok(bits: u32) -> Result<(), String> {
     }
 }
 
-/// Generates a key pair: P-256, P-384 and Ed25519 with `ring`, RSA of
-/// `rsa_bits` with the `rsa` crate (ring makes no RSA keys).
+/// Generates a key pair with the fastest backend that makes keys of
+/// `alg` (and `rsa_bits` for RSA; RFC 8624 sizes only).
 pub fn generate(
     owner: &StoredName,
     alg: SecurityAlgorithm,
     flags: u16,
     rsa_bits: u32,
 ) -> Result<(SecretKeyBytes, SigningKey)> {
-    let params = match alg {
-        SecurityAlgorithm::ECDSAP256SHA256 => GenerateParams::EcdsaP256Sha256,
-        SecurityAlgorithm::ECDSAP384SHA384 => GenerateParams::EcdsaP384Sha384,
-        SecurityAlgorithm::ED25519 => GenerateParams::Ed25519,
-        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512 => {
-            return generate_rsa(owner, alg, flags, rsa_bits);
-        }
-        other => {
-            return Err(Error::Sign(format!(
-                "cannot generate {other} keys (RSASHA256, RSASHA512, ECDSAP256SHA256, \
-                 ECDSAP384SHA384 and ED25519 can be generated)"
-            )));
-        }
-    };
-    let (secret, dnskey) = domain::crypto::sign::generate(&params, flags)
-        .map_err(|e| Error::Sign(format!("key generation failed: {e}")))?;
-    let dnskey: Dnskey<Bytes> = dnskey.convert();
-    let key = SigningKey::from_parts(owner.clone(), &secret, dnskey).map_err(Error::Sign)?;
-    Ok((secret, key))
-}
-
-/// An RSA key pair (exponent 65537) and its DNSKEY (RFC 3110 s2).
-fn generate_rsa(
-    owner: &StoredName,
-    alg: SecurityAlgorithm,
-    flags: u16,
-    bits: u32,
-) -> Result<(SecretKeyBytes, SigningKey)> {
-    use domain::crypto::sign::RsaSecretKeyBytes;
-    use secrecy::SecretBox;
-    rsa_bits_ok(bits).map_err(Error::Sign)?;
-    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, bits as usize)
-        .map_err(|e| Error::Sign(format!("RSA key generation failed: {e}")))?;
-    let be = |n: &rsa::BigUint| n.to_bytes_be().into_boxed_slice();
-    let secret = |n: &rsa::BigUint| SecretBox::new(be(n));
-    let [p, q] = key.primes() else {
-        return Err(Error::Sign(
-            "RSA key generation gave more than two primes".into(),
-        ));
-    };
-    let (Some(dp), Some(dq), Some(qi)) = (key.dp(), key.dq(), key.crt_coefficient()) else {
-        return Err(Error::Sign("RSA key without CRT values".into()));
-    };
-    let bytes = RsaSecretKeyBytes {
-        n: be(key.n()),
-        e: be(key.e()),
-        d: secret(key.d()),
-        p: secret(p),
-        q: secret(q),
-        d_p: secret(dp),
-        d_q: secret(dq),
-        q_i: secret(&qi),
-    };
-    let (e, n) = (key.e().to_bytes_be(), key.n().to_bytes_be());
-    let mut public = Vec::with_capacity(3 + e.len() + n.len());
-    match u8::try_from(e.len()) {
-        Ok(len) => public.push(len),
-        Err(_) => {
-            public.push(0);
-            public.extend_from_slice(&(e.len() as u16).to_be_bytes());
-        }
+    if !GENERATED.contains(&alg) {
+        return Err(Error::Sign(format!(
+            "cannot generate {alg} keys (these can be: {})",
+            generated_names()
+        )));
     }
-    public.extend_from_slice(&e);
-    public.extend_from_slice(&n);
+    if matches!(
+        alg,
+        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512
+    ) {
+        rsa_bits_ok(rsa_bits).map_err(Error::Sign)?;
+    }
+    let (secret, public) = crate::crypto::generate(alg, rsa_bits)
+        .map_err(|e| Error::Sign(format!("key generation failed: {e}")))?;
     let dnskey = Dnskey::new(flags, 3, alg, Bytes::from(public))
-        .map_err(|e| Error::Sign(format!("bad RSA DNSKEY: {e}")))?;
-    let secret = match alg {
-        SecurityAlgorithm::RSASHA512 => SecretKeyBytes::RsaSha512(bytes),
-        _ => SecretKeyBytes::RsaSha256(bytes),
-    };
+        .map_err(|e| Error::Sign(format!("bad DNSKEY: {e}")))?;
     let key = SigningKey::from_parts(owner.clone(), &secret, dnskey).map_err(Error::Sign)?;
     Ok((secret, key))
 }
@@ -314,23 +241,6 @@ pub fn write_bind_files(dir: &Path, key: &SigningKey, secret: &SecretKeyBytes) -
     write_atomic(&with_ext(&base, "private"), private.as_bytes(), true)?;
     write_atomic(&with_ext(&base, "key"), public.as_bytes(), false)?;
     Ok(base)
-}
-
-/// The PKCS#1 v1.5 scheme and message digest of an RSA DNSSEC algorithm
-/// (RFC 5702), for signing and verifying with the `rsa` crate.
-pub(crate) fn rsa_pkcs1(alg: SecurityAlgorithm, data: &[u8]) -> (rsa::Pkcs1v15Sign, Vec<u8>) {
-    use sha2::Digest as _;
-    if alg == SecurityAlgorithm::RSASHA512 {
-        (
-            rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-            sha2::Sha512::digest(data).to_vec(),
-        )
-    } else {
-        (
-            rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-            sha2::Sha256::digest(data).to_vec(),
-        )
-    }
 }
 
 fn base64_encode(data: &[u8]) -> String {
@@ -401,8 +311,7 @@ pub fn read_bind(path: &Path) -> Result<BindPair> {
     let key_path = with_ext(&base, "key");
     let private_path = with_ext(&base, "private");
     let public = std::fs::read_to_string(&key_path).map_err(|e| Error::io(&key_path, e))?;
-    let record = domain::dnssec::common::parse_from_bind::<Bytes>(&public)
-        .map_err(|_| Error::key(&key_path, "not a DNSKEY record in BIND key-file format"))?;
+    let (owner, dnskey) = parse_key_file(&public, &key_path)?;
     let private_text =
         std::fs::read_to_string(&private_path).map_err(|e| Error::io(&private_path, e))?;
     let secret =
@@ -412,19 +321,35 @@ pub fn read_bind(path: &Path) -> Result<BindPair> {
                 format!("not a private key in BIND format: {e}"),
             )
         })?;
-    if secret.algorithm() != record.data().algorithm() {
+    if secret.algorithm() != dnskey.algorithm() {
         return Err(Error::key(
             &private_path,
             "algorithm differs from the .key file",
         ));
     }
     Ok(BindPair {
-        owner: record.owner().clone(),
-        dnskey: record.data().clone(),
+        owner,
+        dnskey,
         secret,
         private_path,
         private_text,
     })
+}
+
+/// The one DNSKEY record of a BIND `.key` file (comments, no TTL or
+/// class are allowed, as BIND writes them).
+fn parse_key_file(text: &str, path: &Path) -> Result<(StoredName, Dnskey<Bytes>)> {
+    let not_key = || Error::key(path, "not a DNSKEY record in BIND key-file format");
+    let (records, _) =
+        crate::zone::reader::read_str_default_ttl(text, path, &StoredName::root(), 3600)
+            .map_err(|_| not_key())?;
+    let [record] = &records[..] else {
+        return Err(not_key());
+    };
+    match record.rdata() {
+        Some(crate::zone::Rdata::Dnskey(k)) => Ok((record.owner.clone(), k)),
+        _ => Err(not_key()),
+    }
 }
 
 /// BIND 9.18 writes an ECDSA private scalar without its leading zero
@@ -511,11 +436,10 @@ mod tests {
         assert_eq!(key.key_tag, 4666);
         let data = b"signed data";
         let sig = key.sign(data).unwrap();
-        let mut public = vec![4u8];
-        public.extend_from_slice(key.dnskey.public_key().as_ref());
-        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, public)
-            .verify(data, &sig)
-            .expect("signature by the padded scalar verifies with the DNSKEY");
+        assert!(
+            crate::crypto::verify(key.algorithm(), key.dnskey.public_key(), data, &sig),
+            "signature by the padded scalar verifies with the DNSKEY"
+        );
         // Only a short scalar is touched, and it gains its zero octet.
         let full_line = "PrivateKey: AFuS0MJZMr04NFkRiYKVABUZQUiOnmGGINQ2U9vO0Vs=";
         assert!(pad_ecdsa_scalar(SHORT_SCALAR_PRIVATE).contains(full_line));

@@ -7,6 +7,7 @@ pub mod atomic;
 pub mod batch;
 pub mod config;
 pub mod crosscheck;
+pub mod crypto;
 pub mod denial;
 pub mod ds;
 pub mod duration;

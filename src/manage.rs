@@ -262,6 +262,7 @@ pub fn plan(policy: &Policy, state: &ZoneState, now: u64, until: u64) -> Vec<Pla
                 state: KeyState::Generate,
                 standby: r.standby,
                 file: String::new(),
+                bits: None,
                 times: KeyTimes::default(),
             })
         };
@@ -420,6 +421,7 @@ mod tests {
                 state: KeyState::Generate,
                 standby: false,
                 file: String::new(),
+                bits: None,
                 times: KeyTimes::default(),
             })
         };

@@ -352,8 +352,8 @@ impl Policy {
         let alg = self.algorithm;
         if !crate::keys::GENERATED.contains(&alg) {
             e.push(format!(
-                "algorithm {alg}: keys of this algorithm cannot be generated (use RSASHA256, \
-                 RSASHA512, ECDSAP256SHA256, ECDSAP384SHA384 or ED25519)"
+                "algorithm {alg}: keys of this algorithm cannot be generated (use one of {})",
+                crate::keys::generated_names()
             ));
         }
         if let Err(why) = crate::keys::rsa_bits_ok(self.rsa_bits) {
@@ -469,7 +469,7 @@ mod tests {
             (r#"ksk = { lifetime = "1d" }"#, "ksk.lifetime"),
             (r#"signatures = { refresh = "14d" }"#, "refresh"),
             (r#"signatures = { resign = "3d" }"#, "resign"),
-            (r#"algorithm = "ED448""#, "cannot be generated"),
+            (r#"algorithm = "5""#, "cannot be generated"),
             (
                 r#"algorithm = "RSASHA256"
 bits = 1024"#,

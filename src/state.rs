@@ -169,6 +169,10 @@ pub struct KeyRecord {
     pub standby: bool,
     /// Base name of the BIND key files in the keys directory.
     pub file: String,
+    /// Key size: for RSA a policy's `bits` may change, which rolls the key.
+    /// Absent in states older than the field; filled in from the key files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
     pub times: KeyTimes,
 }
 
@@ -380,6 +384,7 @@ mod tests {
             state: KeyState::Active,
             standby: false,
             file: "Kexample.com.+013+12345".into(),
+            bits: None,
             times: KeyTimes {
                 generate: Some(1_700_000_000),
                 active: Some(1_700_000_000),

@@ -59,7 +59,12 @@ pub fn sign_file(req: &SignRequest) -> Result<(Vec<String>, Counts)> {
     let mut phases = crate::phases::Phases::start();
     let mut zone = Zone::load(&req.zonefile, &req.origin, Dnssec::Strip)?;
     phases.mark("load");
-    let warnings = std::mem::take(&mut zone.warnings);
+    let mut warnings = std::mem::take(&mut zone.warnings);
+    warnings.extend(
+        req.keys.iter().filter_map(|k| {
+            crate::keys::weak_key_warning(k.key_tag, k.algorithm(), Some(k.bits()))
+        }),
+    );
     let uses = roles_from_sep(&req.keys);
     // The DS file is written first and put in place last, with the zone:
     // a run that fails leaves both as they were.

@@ -448,25 +448,15 @@ pub fn signature_verifies(set: &Rrset, sig: &Signature, key: &Dnskey<Bytes>) -> 
         .is_ok_and(|data| verify_signature(key, &data, sig.signature()).is_ok())
 }
 
-/// Verifies with `ring` (through `domain`), and RSA of any size with `rsa`.
+/// Verifies through the crypto layer (any backend, RSA of any size).
 pub(crate) fn verify_signature(
     key: &Dnskey<Bytes>,
     data: &[u8],
     signature: &[u8],
 ) -> Result<(), ()> {
-    let alg = key.algorithm();
-    if alg == SecurityAlgorithm::RSASHA256 || alg == SecurityAlgorithm::RSASHA512 {
-        let (e, n) = domain::crypto::common::rsa_exponent_modulus(key, 0).map_err(|_| ())?;
-        let public = rsa::RsaPublicKey::new(
-            rsa::BigUint::from_bytes_be(&n),
-            rsa::BigUint::from_bytes_be(&e),
-        )
-        .map_err(|_| ())?;
-        let (scheme, hashed) = crate::keys::rsa_pkcs1(alg, data);
-        return public.verify(scheme, &hashed, signature).map_err(|_| ());
-    }
-    let public = domain::crypto::common::PublicKey::from_dnskey(key).map_err(|_| ())?;
-    public.verify(data, signature).map_err(|_| ())
+    crate::crypto::verify(key.algorithm(), key.public_key(), data, signature)
+        .then_some(())
+        .ok_or(())
 }
 
 /// The DNSKEY RRset must be signed by a SEP key (or, with DS records, by a

@@ -189,6 +189,97 @@ fn imported_rsa_keys_sign() {
     );
 }
 
+/// Every algorithm zonesign generates signs a zone that the independent
+/// validators accept, and so do keys of the same algorithms from BIND
+/// (RSA at every RFC 8624 size, P-384, ED448).
+#[test]
+fn every_algorithm_signs_with_our_keys_and_with_bind_keys() {
+    require_validators();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ours = [
+        "RSASHA256",
+        "RSASHA512",
+        "ECDSAP256SHA256",
+        "ECDSAP384SHA384",
+        "ED25519",
+        "ED448",
+    ];
+    for alg in ours {
+        let csk = keygen(d, "delegations.example.", alg, true);
+        let failures = sign_with_keys(d, std::slice::from_ref(&csk), &["--nsec3"]);
+        assert!(
+            failures.is_empty(),
+            "zonesign {alg}:\n{}",
+            failures.join("\n")
+        );
+    }
+    for (alg, bits) in [
+        ("RSASHA256", "3072"),
+        ("RSASHA512", "4096"),
+        ("ECDSAP384SHA384", ""),
+        ("ED448", ""),
+    ] {
+        let mut cmd = std::process::Command::new("dnssec-keygen");
+        cmd.current_dir(d).args(["-q", "-a", alg, "-f", "KSK"]);
+        if !bits.is_empty() {
+            cmd.args(["-b", bits]);
+        }
+        let (ok, out) = run(cmd.arg("delegations.example."));
+        assert!(ok, "{out}");
+        let csk = d.join(out.trim());
+        let failures = sign_with_keys(d, std::slice::from_ref(&csk), &[]);
+        assert!(
+            failures.is_empty(),
+            "BIND {alg} {bits}:\n{}",
+            failures.join("\n")
+        );
+    }
+}
+
+/// An imported RSA key under 2048 bits still signs (RFC 8624 forbids
+/// making such keys, not validating with them), with a warning.
+#[test]
+fn short_rsa_keys_sign_with_a_warning() {
+    require_validators();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut cmd = std::process::Command::new("dnssec-keygen");
+    cmd.current_dir(d)
+        .args(["-q", "-a", "RSASHA256", "-b", "1024", "-f", "KSK"]);
+    let (ok, out) = run(cmd.arg("delegations.example."));
+    assert!(ok, "{out}");
+    let key = d.join(out.trim());
+    let zone = corpus().join("zones/delegations.example.zone");
+    let signed = d.join("short.signed");
+    let (ok, out) = run(zonesign()
+        .args(["sign", "--origin", "delegations.example.", "--key"])
+        .arg(&key)
+        .arg("--out")
+        .arg(&signed)
+        .arg(&zone));
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("of 1024 bits") && out.contains("RFC 8624"),
+        "{out}"
+    );
+    let (ok, report) = oracle_verify(&signed, "delegations.example.", None);
+    assert!(ok, "{report}");
+    // ...but zonesign makes no such key.
+    let (ok, out) = run(zonesign()
+        .args([
+            "keygen",
+            "x.example.",
+            "--algorithm",
+            "RSASHA256",
+            "--bits",
+            "1024",
+            "--dir",
+        ])
+        .arg(d));
+    assert!(!ok && out.contains("RFC 8624"), "{out}");
+}
+
 /// The bundled example ($GENERATE, units, wildcard, ENTs, delegations):
 /// BIND expands it the same way we do, and the result validates.
 #[test]

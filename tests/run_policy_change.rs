@@ -351,3 +351,91 @@ fn going_insecure_withdraws_the_ds_before_the_signatures_go() {
         (unsigned_at - insecure_at) as f64 / 3600.0
     );
 }
+
+/// The RSA modulus sizes of the DNSKEYs in a signed zone.
+fn rsa_bits_of(text: &str) -> BTreeSet<u32> {
+    use base64::Engine as _;
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(3) == Some(&"DNSKEY")).then(|| {
+                let public = base64::engine::general_purpose::STANDARD
+                    .decode(f[7..].concat())
+                    .unwrap();
+                let alg = domain::base::iana::SecurityAlgorithm::from_int(f[6].parse().unwrap());
+                zonesign::crypto::key_bits(alg, &public).unwrap()
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn rsa_key_size_changes_roll_every_key_without_an_algorithm_rollover() {
+    common::require_validators();
+    let zones = ["a.example", "b.example"];
+    let with_bits = |bits: u32| {
+        config("RSASHA256", "default", "csk")
+            .replace(
+                "algorithm = \"RSASHA256\"",
+                &format!("algorithm = \"RSASHA256\"\nbits = {bits}"),
+            )
+            .replace("lifetime = \"30d\"", "lifetime = \"300d\"")
+            .replace("lifetime = \"120d\"", "lifetime = \"400d\"")
+    };
+    let site = Site::new(&with_bits(2048));
+    let mut rng = fastrand::Rng::with_seed(29);
+    let mut parents = site.delegating_zones(&zones);
+    let (mut now, mut changed_at, mut judged) = (T0, None, 0);
+    let mut last: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+    let mut done: BTreeMap<&str, u64> = BTreeMap::new();
+    while now < T0 + 40 * DAY && done.len() < zones.len() {
+        if changed_at.is_none() && now >= T0 + 8 * DAY {
+            std::fs::write(site.path("zonesign.toml"), with_bits(3072)).unwrap();
+            changed_at = Some(now);
+        }
+        site.run_with_parents(&mut parents, now);
+        for z in zones {
+            let p = parents.get_mut(z).unwrap();
+            let text = site.read(&site.signed(z));
+            let (_, rrsig_algs, _, _) = keys_of(&text);
+            assert_eq!(
+                rrsig_algs,
+                BTreeSet::from([8]),
+                "{z}: one algorithm throughout"
+            );
+            let bits = rsa_bits_of(&text);
+            if changed_at.is_none() {
+                assert_eq!(bits, BTreeSet::from([2048]), "{z} before the change");
+            }
+            if !p.serving.is_empty() {
+                std::fs::write(site.path("serving.ds"), &p.serving).unwrap();
+                let (ok, out) = site.verify(z, &site.path("serving.ds"), now);
+                assert!(ok, "{z} at {}: {out}", zonesign::time::rfc3339(now));
+                if last.get(z) != Some(&bits) {
+                    let (ok, out) = oracle_at(&site.signed(z), z, &site.path("serving.ds"), now);
+                    assert!(ok, "{z} at {}: {out}", zonesign::time::rfc3339(now));
+                    judged += 1;
+                    last.insert(z, bits.clone());
+                }
+            }
+            let ds_tags = tags_of(&site.read(&site.ds(z)), "DS");
+            if let Some(at) = changed_at
+                && bits == BTreeSet::from([3072])
+                && ds_tags.len() == 1
+            {
+                done.entry(z).or_insert(now - at);
+            }
+            p.wants(site.read(&site.ds(z)), now, &mut rng);
+        }
+        now += rng.u64(6 * 3600..30 * 3600);
+    }
+    eprintln!("2048 -> 3072 bits completed after {done:?} s; {judged} outputs judged");
+    assert_eq!(
+        done.len(),
+        zones.len(),
+        "not every zone rolled to 3072 bits: {done:?}"
+    );
+    // The weak-key warning is for keys under 2048 bits only.
+    let out = site.run_ok(now, &[]);
+    assert!(!out.contains("RFC 8624"), "{out}");
+}

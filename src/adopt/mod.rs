@@ -105,6 +105,7 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
             sep_signs_keyset,
             meta: m.meta,
             file: crate::keys::file_base(&apex, dnskey.algorithm(), tag),
+            bits: crate::crypto::key_bits(dnskey.algorithm(), dnskey.public_key()),
         });
         pairs.push((key, m.secret));
     }
@@ -151,16 +152,20 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
         .min();
     state.save(&state_path)?;
     let report = crate::verify::verify_zone(&served, (!ds.is_empty()).then_some(&ds[..]), req.now);
+    let weak = state.keys.iter().filter_map(|k| {
+        let alg = domain::base::iana::SecurityAlgorithm::from_int(k.algorithm);
+        crate::keys::weak_key_warning(k.tag, alg, k.bits)
+    });
+    let served_errors = report
+        .errors
+        .iter()
+        .take(5)
+        .map(|e| format!("served zone: {e}"));
     Ok(Adopted {
         zone: name,
-        keys: state.keys,
         serial: served.serial(),
-        warnings: report
-            .errors
-            .iter()
-            .take(5)
-            .map(|e| format!("served zone: {e}"))
-            .collect(),
+        warnings: weak.chain(served_errors).collect(),
+        keys: state.keys,
     })
 }
 

@@ -29,6 +29,8 @@ pub struct Seen {
     pub meta: Metadata,
     /// Base name of its key files in our key store.
     pub file: String,
+    /// Key size in bits.
+    pub bits: Option<u32>,
 }
 
 /// The key record for `k` adopted at `now`.
@@ -80,6 +82,7 @@ pub fn place(k: &Seen, now: u64) -> KeyRecord {
         state,
         standby: false,
         file: k.file.clone(),
+        bits: k.bits,
         times,
     }
 }
@@ -101,6 +104,7 @@ mod tests {
             sep_signs_keyset: sep && signs_keyset,
             meta: Metadata::default(),
             file: "K".into(),
+            bits: None,
         }
     }
 

@@ -9,10 +9,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use domain::crypto::sign::{RsaSecretKeyBytes, SecretKeyBytes};
+use domain::crypto::sign::SecretKeyBytes;
 use domain::rdata::Dnskey;
-use pkcs8::der::Decode as _;
-use secrecy::SecretBox;
 
 use crate::error::{Error, Result};
 use crate::zone::StoredName;
@@ -154,84 +152,9 @@ fn knot_times(path: &Path) -> Result<HashMap<String, Metadata>> {
     Ok(out)
 }
 
-const OID_RSA: &str = "1.2.840.113549.1.1.1";
-const OID_EC: &str = "1.2.840.10045.2.1";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
-const OID_P384: &str = "1.3.132.0.34";
-const OID_ED25519: &str = "1.3.101.112";
-const OID_ED448: &str = "1.3.101.113";
-
-/// A PKCS#8 PEM private key. RSA keys come out as RSASHA256; which RSA
-/// algorithm a key serves is settled by the DNSKEY it is matched with.
+/// A PKCS#8 PEM private key (Knot's key store).
 pub fn from_pem(text: &str) -> Result<SecretKeyBytes, String> {
-    let (_, doc) =
-        pkcs8::SecretDocument::from_pem(text).map_err(|e| format!("not a PEM private key: {e}"))?;
-    let info = pkcs8::PrivateKeyInfo::from_der(doc.as_bytes())
-        .map_err(|e| format!("not a PKCS#8 private key: {e}"))?;
-    let oid = info.algorithm.oid.to_string();
-    let key = info.private_key;
-    match oid.as_str() {
-        OID_RSA => {
-            let k = pkcs1::RsaPrivateKey::from_der(key).map_err(|e| format!("bad RSA key: {e}"))?;
-            let secret = |u: pkcs1::UintRef<'_>| SecretBox::new(Box::<[u8]>::from(u.as_bytes()));
-            Ok(SecretKeyBytes::RsaSha256(RsaSecretKeyBytes {
-                n: k.modulus.as_bytes().into(),
-                e: k.public_exponent.as_bytes().into(),
-                d: secret(k.private_exponent),
-                p: secret(k.prime1),
-                q: secret(k.prime2),
-                d_p: secret(k.exponent1),
-                d_q: secret(k.exponent2),
-                q_i: secret(k.coefficient),
-            }))
-        }
-        OID_EC => {
-            let curve = info
-                .algorithm
-                .parameters_oid()
-                .map_err(|e| format!("EC key without a curve: {e}"))?
-                .to_string();
-            let k = sec1::EcPrivateKey::from_der(key).map_err(|e| format!("bad EC key: {e}"))?;
-            match curve.as_str() {
-                OID_P256 => Ok(SecretKeyBytes::EcdsaP256Sha256(SecretBox::new(Box::new(
-                    fixed::<32>(k.private_key)?,
-                )))),
-                OID_P384 => Ok(SecretKeyBytes::EcdsaP384Sha384(SecretBox::new(Box::new(
-                    fixed::<48>(k.private_key)?,
-                )))),
-                other => Err(format!("EC curve {other} is no DNSSEC algorithm")),
-            }
-        }
-        OID_ED25519 => Ok(SecretKeyBytes::Ed25519(SecretBox::new(Box::new(fixed::<
-            32,
-        >(
-            octets(key)?,
-        )?)))),
-        OID_ED448 => Ok(SecretKeyBytes::Ed448(SecretBox::new(Box::new(
-            fixed::<57>(octets(key)?)?,
-        )))),
-        other => Err(format!("key algorithm {other} is no DNSSEC algorithm")),
-    }
-}
-
-/// The OCTET STRING that holds an EdDSA private key (RFC 8410 s7).
-fn octets(der: &[u8]) -> Result<&[u8], String> {
-    pkcs8::der::asn1::OctetStringRef::from_der(der)
-        .map(|o| o.as_bytes())
-        .map_err(|e| format!("bad EdDSA key: {e}"))
-}
-
-/// A big-endian integer as exactly `N` octets: some writers add a zero
-/// octet in front (GnuTLS), others drop leading zeros.
-fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], String> {
-    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-    let digits = &bytes[start..];
-    if digits.len() > N {
-        return Err(format!("private key longer than {N} octets"));
-    }
-    let mut out = [0u8; N];
-    out[N - digits.len()..].copy_from_slice(digits);
-    Ok(out)
+    crate::crypto::pkcs8::secret_from_pem(text)
 }
 
 #[cfg(test)]
@@ -247,12 +170,5 @@ mod tests {
         assert_eq!(m.created, Some(1_796_637_757));
         assert_eq!(m.activate, Some(1_796_688_000));
         assert_eq!(m.inactive, None);
-    }
-
-    #[test]
-    fn fixed_width_scalars() {
-        assert_eq!(fixed::<4>(&[0, 1, 2, 3, 4]).unwrap(), [1, 2, 3, 4]);
-        assert_eq!(fixed::<4>(&[7, 8]).unwrap(), [0, 0, 7, 8]);
-        assert!(fixed::<2>(&[1, 2, 3]).is_err());
     }
 }

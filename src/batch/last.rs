@@ -130,7 +130,7 @@ impl LastOutput {
 fn file_sha256(path: &Path) -> std::io::Result<([u8; 32], u64)> {
     use std::io::Read as _;
     let mut file = std::fs::File::open(path)?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut ctx = crate::crypto::digest::Context::new(&crate::crypto::digest::SHA256);
     let mut buf = vec![0u8; 1 << 20];
     let mut len = 0u64;
     loop {
@@ -149,14 +149,14 @@ fn file_sha256(path: &Path) -> std::io::Result<([u8; 32], u64)> {
 
 /// The SHA-256 of text in pieces.
 pub(super) fn text_sha256(text: &[String]) -> [u8; 32] {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut ctx = crate::crypto::digest::Context::new(&crate::crypto::digest::SHA256);
     for piece in text {
         ctx.update(piece.as_bytes());
     }
     sha256_octets(ctx)
 }
 
-fn sha256_octets(ctx: ring::digest::Context) -> [u8; 32] {
+fn sha256_octets(ctx: crate::crypto::digest::Context) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(ctx.finish().as_ref());
     out

@@ -141,7 +141,7 @@ pub fn zone_name(z: &str) -> Result<String> {
 /// Is `zone` in shard `i` of `n`? A stable hash of the name, so adding a
 /// zone never moves the others.
 pub fn in_shard(zone: &str, (i, n): (u32, u32)) -> bool {
-    let d = ring::digest::digest(&ring::digest::SHA256, zone.as_bytes());
+    let d = crate::crypto::digest::digest(&crate::crypto::digest::SHA256, zone.as_bytes());
     let mut b = [0u8; 4];
     b.copy_from_slice(&d.as_ref()[..4]);
     u32::from_be_bytes(b) % n == i - 1

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use ring::digest::{Context, SHA256};
+use crate::crypto::digest::{Context, SHA256};
 
 use super::parent::Observed;
 use super::{ZoneTree, ds_file};
@@ -22,7 +22,11 @@ pub fn zone_digest(path: &Path) -> Option<Vec<u8>> {
     if contains(&bytes, b"$INCLUDE") {
         return None;
     }
-    Some(ring::digest::digest(&SHA256, &bytes).as_ref().to_vec())
+    Some(
+        crate::crypto::digest::digest(&SHA256, &bytes)
+            .as_ref()
+            .to_vec(),
+    )
 }
 
 /// Everything a run reads, but the previous output: SHA-256 in hex.
@@ -76,7 +80,7 @@ pub fn skip(
     }
     // The signed zone must be the file the last run wrote.
     let bytes = std::fs::read(signed).ok()?;
-    let digest = ring::digest::digest(&SHA256, &bytes);
+    let digest = crate::crypto::digest::digest(&SHA256, &bytes);
     if state.history.signed_sha256.as_deref()
         != Some(domain::utils::base16::encode_string(digest.as_ref()).as_str())
     {

@@ -176,6 +176,7 @@ fn sign_and_write(
         }
         events.extend(seen);
     }
+    keyring.fill_bits(&mut state)?;
     let mut taken: Vec<u16> = state.keys.iter().map(|k| k.tag).collect();
     let outcome = lifecycle::advance(policy, &state, &events, now, |req| {
         let rec = new_key(&apex, policy, req, &cfg.paths.keys, &taken, journal)?;
@@ -189,6 +190,12 @@ fn sign_and_write(
 
     // Signing.
     let loaded = keyring.load(&state, &d)?;
+    let mut weak: Vec<_> = loaded
+        .values()
+        .filter_map(|k| keys::weak_key_warning(k.key_tag, k.algorithm(), Some(k.bits())))
+        .collect();
+    weak.sort();
+    report.warnings.extend(weak);
     super::trust::chain_to_parent(
         cfg,
         name,
@@ -448,6 +455,7 @@ fn new_key(
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default(),
+            bits: Some(key.bits()),
             times: Default::default(),
         });
     }
@@ -494,6 +502,20 @@ impl Keyring {
             self.keys.insert(k.tag, key);
         }
         Ok(out)
+    }
+
+    /// Records the size of RSA keys whose state predates the `bits` field,
+    /// so that a policy's `bits` can tell whether they conform.
+    fn fill_bits(&mut self, state: &mut ZoneState) -> Result<()> {
+        for k in &mut state.keys {
+            let rsa = [8, 10].contains(&k.algorithm);
+            if rsa && k.bits.is_none() && k.state != KeyState::Dead {
+                let key = self.take(k)?;
+                k.bits = Some(key.bits());
+                self.keys.insert(k.tag, key);
+            }
+        }
+        Ok(())
     }
 
     /// Every key the decisions name.
@@ -577,8 +599,8 @@ fn denial(policy: &Policy, state: &mut ZoneState, now: u64) -> Result<Denial> {
         Some(s) => s,
         None => {
             let mut s = vec![0u8; usize::from(salt_length)];
-            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut s)
-                .map_err(|_| Error::Sign("no randomness for the NSEC3 salt".into()))?;
+            crate::crypto::fill_random(&mut s)
+                .map_err(|e| Error::Sign(format!("NSEC3 salt: {e}")))?;
             h.nsec3_salt = Some(domain::utils::base16::encode_string(&s));
             h.nsec3_salt_changed = Some(now);
             s

@@ -16,14 +16,14 @@ pub fn hash(name: &StoredName, salt: &[u8], iterations: u16) -> [u8; 20] {
 }
 
 pub fn hash_wire(wire: &[u8], salt: &[u8], iterations: u16) -> [u8; 20] {
-    let sha1 = &ring::digest::SHA1_FOR_LEGACY_USE_ONLY;
-    let mut ctx = ring::digest::Context::new(sha1);
+    let sha1 = &crate::crypto::digest::SHA1_FOR_LEGACY_USE_ONLY;
+    let mut ctx = crate::crypto::digest::Context::new(sha1);
     ctx.update(wire);
     ctx.update(salt);
     let mut h = [0u8; 20];
     h.copy_from_slice(ctx.finish().as_ref());
     for _ in 0..iterations {
-        let mut ctx = ring::digest::Context::new(sha1);
+        let mut ctx = crate::crypto::digest::Context::new(sha1);
         ctx.update(&h);
         ctx.update(salt);
         h.copy_from_slice(ctx.finish().as_ref());

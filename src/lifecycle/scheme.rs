@@ -10,16 +10,25 @@
 //! algorithm of the DNSKEY RRset and of the DS RRset signs every RRset
 //! (RFC 4035 s2.2, RFC 6840 s5.11).
 
+use domain::base::iana::SecurityAlgorithm;
+
 use super::timing::Timing;
 use crate::keys::Role;
 use crate::policy::Policy;
 use crate::state::{KeyRecord, KeyState, ZoneState};
 
-/// Does the key match what the policy asks for now (algorithm, scheme)?
+/// Does the key match what the policy asks for now (algorithm, scheme,
+/// RSA key size)? A key of another size but the same algorithm is rolled
+/// like any key at the end of its life: no algorithm rollover is needed.
 pub fn conforms(policy: &Policy, k: &KeyRecord) -> bool {
+    let rsa = matches!(
+        policy.algorithm,
+        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512
+    );
     !policy.insecure
         && k.algorithm == policy.algorithm.to_int()
         && (k.role == Role::Csk) == policy.csk
+        && (!rsa || k.bits.is_none_or(|b| b == policy.rsa_bits))
 }
 
 /// Does the key sign data (not only the DNSKEY RRset) when active?

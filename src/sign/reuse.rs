@@ -27,7 +27,7 @@ type Digest = [u8; 32];
 
 /// The digest under which an RRset's signatures are found.
 pub fn rrset_digest(set: &Rrset) -> Digest {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut ctx = crate::crypto::digest::Context::new(&crate::crypto::digest::SHA256);
     ctx.update(&crate::zone::canon::wire(&set.owner));
     ctx.update(&set.rtype.to_int().to_be_bytes());
     ctx.update(&set.ttl.to_be_bytes());
@@ -90,7 +90,7 @@ impl Previous {
         // Its signatures are not verified again: a damaged cache must not
         // get through, so it ends in a SHA-256 of all before it.
         let body_len = bytes.len().checked_sub(32)?;
-        let sum = ring::digest::digest(&ring::digest::SHA256, &bytes[..body_len]);
+        let sum = crate::crypto::digest::digest(&crate::crypto::digest::SHA256, &bytes[..body_len]);
         if sum.as_ref() != &bytes[body_len..] {
             return None;
         }
@@ -172,7 +172,7 @@ pub fn cache_bytes(signed: &SignedZone, output_sha256: &[u8], serial: u32) -> Ve
     for piece in pieces {
         out.extend_from_slice(&piece);
     }
-    let sum = ring::digest::digest(&ring::digest::SHA256, &out);
+    let sum = crate::crypto::digest::digest(&crate::crypto::digest::SHA256, &out);
     out.extend_from_slice(sum.as_ref());
     out
 }

@@ -67,6 +67,7 @@ impl FakeKeys {
             state: KeyState::Generate,
             standby: req.standby,
             file: format!("Ktest.+{:03}+{:05}", self.algorithm, self.next_tag),
+            bits: None,
             times: KeyTimes::default(),
         })
     }

@@ -510,13 +510,21 @@ def validns_check(j, zone_flat, origin, keys, when, judged, tmp, ahead=False):
     import dns.dnssec
     published = {(rd.algorithm, dns.dnssec.key_id(rd)) for n, _, rd in recs
                  if rd.rdtype == dns.rdatatype.DNSKEY and n == dns.name.from_text(origin)}
+    # validns reads no CDS or CDNSKEY, not even in RFC 3597 form: its copy
+    # goes without them and their RRSIGs (the other validators check them).
+    unread_types = {dns.rdatatype.CDS, dns.rdatatype.CDNSKEY}
     with open(copy, "w") as f:
         for n, ttl, rd in recs:
+            if rd.rdtype in unread_types or (rd.rdtype == dns.rdatatype.RRSIG
+                                             and rd.type_covered in unread_types):
+                continue
             if (ahead and rd.rdtype == dns.rdatatype.RRSIG
                     and (rd.algorithm, rd.key_tag) not in published):
                 continue  # signed ahead of its DNSKEY: each-rrsig checks it
             t = dns.rdatatype.to_text(rd.rdtype)
             text = rd.to_text() if t in native else rd.to_generic().to_text()
+            if t in ("NSEC", "NSEC3"):
+                text = re.sub(r"\bCDS\b", "TYPE59", re.sub(r"\bCDNSKEY\b", "TYPE60", text))
             shown = t if t in native else f"TYPE{rd.rdtype}"
             f.write(f"{n} {ttl} IN {shown} {text}\n")
     args = ["validns", "-z", origin]
@@ -545,6 +553,8 @@ def validns_check(j, zone_flat, origin, keys, when, judged, tmp, ahead=False):
         m = re.match(r"<zone>:(\d+): bad or unsupported algorithm", line)
         if m and " DS " in copy_lines[int(m.group(1)) - 1]:
             continue  # a DS of an algorithm validns does not know
+        if re.search(r"NSEC3? mentions TYPE(59|60), but no such record", line):
+            continue  # the CDS/CDNSKEY left out of its copy
         if line.strip():
             real.append(line)
     if rc < 0 or any("not currently supported" in l for l in real):
