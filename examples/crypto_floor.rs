@@ -136,7 +136,9 @@ fn main() {
     });
     if let Some((alg, bits)) = a.rate {
         let data = signed_data(&zone, alg, 20_000);
-        let backend = crypto::preference(alg)[0];
+        let backend = crypto::preference(alg)
+            .next()
+            .expect("a backend for the algorithm");
         let key = key_in(backend, alg, bits).expect("a key of the default backend");
         println!("{:.0}", rate(&key, &data, a.threads, a.seconds));
         return;
@@ -151,7 +153,7 @@ fn main() {
     for &(name, bits) in ALGORITHMS {
         let alg = zonesign::keys::parse_algorithm(name).expect("algorithm");
         let data = signed_data(&zone, alg, 20_000);
-        let default = crypto::preference(alg).first().copied();
+        let default = crypto::preference(alg).next();
         for backend in Backend::compiled() {
             let Some(key) = key_in(backend, alg, bits) else {
                 continue;

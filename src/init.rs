@@ -23,8 +23,8 @@ state  = "state"    # state/<zone>.toml: the key lifecycle state, the source of 
 
 # The policy every zone uses unless it names another.
 [policy.default]
-algorithm = "ECDSAP256SHA256"    # or ECDSAP384SHA384, ED25519, RSASHA256, RSASHA512
-bits = 2048                      # RSA modulus size of new keys (2048 to 4096)
+algorithm = "ECDSAP256SHA256"    # or ECDSAP384SHA384, ED25519, ED448, RSASHA256, RSASHA512
+bits = 2048                      # RSA modulus size of new keys (2048 to 4096); a change rolls every key
 denial = "nsec"                  # or "nsec3" (RFC 9276: no salt, 0 iterations),
                                  # or "none": go insecure (DS withdrawn first)
 nsec3 = { iterations = 0, salt_length = 0, opt_out = false, resalt = "100d" }

@@ -142,6 +142,21 @@ fn csk_zone_validates() {
     }
 }
 
+/// `dnssec-keygen -a ALG [-b BITS] [-f KSK]` in `dir`: the key's base path.
+fn bind_keygen(dir: &Path, alg: &str, bits: &str, ksk: bool) -> PathBuf {
+    let mut cmd = std::process::Command::new("dnssec-keygen");
+    cmd.current_dir(dir).args(["-q", "-a", alg]);
+    if !bits.is_empty() {
+        cmd.args(["-b", bits]);
+    }
+    if ksk {
+        cmd.args(["-f", "KSK"]);
+    }
+    let (ok, out) = run(cmd.arg("delegations.example."));
+    assert!(ok, "{out}");
+    dir.join(out.trim())
+}
+
 /// RSA keys made by dnssec-keygen and ldns-keygen sign zones that every
 /// validator (validns included, it knows RSA) accepts.
 #[test]
@@ -149,18 +164,7 @@ fn imported_rsa_keys_sign() {
     require_validators();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut keys = Vec::new();
-    for ksk in [true, false] {
-        let mut cmd = std::process::Command::new("dnssec-keygen");
-        cmd.current_dir(d)
-            .args(["-q", "-a", "RSASHA256", "-b", "2048"]);
-        if ksk {
-            cmd.args(["-f", "KSK"]);
-        }
-        let (ok, out) = run(cmd.arg("delegations.example."));
-        assert!(ok, "{out}");
-        keys.push(d.join(out.trim()));
-    }
+    let keys = [true, false].map(|ksk| bind_keygen(d, "RSASHA256", "2048", ksk));
     let failures = sign_with_keys(d, &keys, &["--nsec3"]);
     assert!(
         failures.is_empty(),
@@ -220,14 +224,7 @@ fn every_algorithm_signs_with_our_keys_and_with_bind_keys() {
         ("ECDSAP384SHA384", ""),
         ("ED448", ""),
     ] {
-        let mut cmd = std::process::Command::new("dnssec-keygen");
-        cmd.current_dir(d).args(["-q", "-a", alg, "-f", "KSK"]);
-        if !bits.is_empty() {
-            cmd.args(["-b", bits]);
-        }
-        let (ok, out) = run(cmd.arg("delegations.example."));
-        assert!(ok, "{out}");
-        let csk = d.join(out.trim());
+        let csk = bind_keygen(d, alg, bits, true);
         let failures = sign_with_keys(d, std::slice::from_ref(&csk), &[]);
         assert!(
             failures.is_empty(),
@@ -244,12 +241,7 @@ fn short_rsa_keys_sign_with_a_warning() {
     require_validators();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut cmd = std::process::Command::new("dnssec-keygen");
-    cmd.current_dir(d)
-        .args(["-q", "-a", "RSASHA256", "-b", "1024", "-f", "KSK"]);
-    let (ok, out) = run(cmd.arg("delegations.example."));
-    assert!(ok, "{out}");
-    let key = d.join(out.trim());
+    let key = bind_keygen(d, "RSASHA256", "1024", true);
     let zone = corpus().join("zones/delegations.example.zone");
     let signed = d.join("short.signed");
     let (ok, out) = run(zonesign()

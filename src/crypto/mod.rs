@@ -7,11 +7,15 @@
 //! crate is always there for RSA keys the others refuse (under 2048 bits,
 //! imported from old signers) and sizes they do not generate.
 //!
+//! Keys in a PKCS#11 token (`pkcs11`) sign in the token; the rest of this
+//! layer verifies their signatures like any others.
+//!
 //! Whichever backend signs, Ed25519 and RSA PKCS#1 v1.5 signatures are the
 //! same octets: both schemes are deterministic (tests below). ECDSA takes a
 //! random nonce, so only verification across backends can be compared.
 
 mod legacy;
+pub mod pkcs11;
 pub mod pkcs8;
 #[macro_use]
 mod ring_like;
@@ -92,7 +96,7 @@ impl Backend {
 
 /// Backends for `alg`, fastest first, as measured by
 /// `examples/crypto_floor` on this project's machines (doc/crypto.md).
-pub fn preference(alg: SecurityAlgorithm) -> Vec<Backend> {
+pub fn preference(alg: SecurityAlgorithm) -> impl Iterator<Item = Backend> {
     use Backend::*;
     let order: &[Backend] = match alg {
         SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512 => {
@@ -101,7 +105,7 @@ pub fn preference(alg: SecurityAlgorithm) -> Vec<Backend> {
         SecurityAlgorithm::ED448 => &[OpenSsl],
         _ => &[AwsLc, Ring, OpenSsl],
     };
-    order.iter().copied().filter(|b| b.is_compiled()).collect()
+    order.iter().copied().filter(|b| b.is_compiled())
 }
 
 /// A private key loaded into one backend, ready to sign.
@@ -202,7 +206,6 @@ fn no_backend(alg: SecurityAlgorithm) -> String {
 /// algorithm and key size decides.
 pub fn verify(alg: SecurityAlgorithm, public: &[u8], data: &[u8], signature: &[u8]) -> bool {
     preference(alg)
-        .into_iter()
         .find_map(|b| verify_with(b, alg, public, data, signature))
         .unwrap_or(false)
 }
@@ -234,7 +237,6 @@ pub fn verify_with(
 /// makes such keys.
 pub fn generate(alg: SecurityAlgorithm, bits: u32) -> Result<(SecretKeyBytes, Vec<u8>), String> {
     preference(alg)
-        .into_iter()
         .find_map(|b| generate_with(b, alg, bits))
         .unwrap_or_else(|| Err(no_backend(alg)))
 }
@@ -320,6 +322,16 @@ fn ecdsa_half(alg: SecurityAlgorithm) -> Option<usize> {
     match alg {
         SecurityAlgorithm::ECDSAP256SHA256 => Some(32),
         SecurityAlgorithm::ECDSAP384SHA384 => Some(48),
+        _ => None,
+    }
+}
+
+/// The private scalar of an ECDSA key.
+fn ecdsa_scalar(secret: &SecretKeyBytes) -> Option<&[u8]> {
+    use secrecy::ExposeSecret as _;
+    match secret {
+        SecretKeyBytes::EcdsaP256Sha256(d) => Some(&d.expose_secret()[..]),
+        SecretKeyBytes::EcdsaP384Sha384(d) => Some(&d.expose_secret()[..]),
         _ => None,
     }
 }

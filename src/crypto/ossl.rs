@@ -13,7 +13,7 @@ use openssl::rsa::Rsa;
 use openssl::sign::{Signer, Verifier};
 use secrecy::{ExposeSecret as _, SecretBox};
 
-use super::{ecdsa_half, rsa_public, sec1_point};
+use super::{ecdsa_half, ecdsa_scalar, rsa_public, sec1_point};
 
 pub struct Key {
     pkey: PKey<Private>,
@@ -68,11 +68,7 @@ pub fn load(alg: SecurityAlgorithm, secret: &SecretKeyBytes, public: &[u8]) -> R
         }
         SecretKeyBytes::EcdsaP256Sha256(_) | SecretKeyBytes::EcdsaP384Sha384(_) => {
             let nid = curve(alg).ok_or("not an ECDSA algorithm")?;
-            let d: &[u8] = match secret {
-                SecretKeyBytes::EcdsaP256Sha256(d) => &d.expose_secret()[..],
-                SecretKeyBytes::EcdsaP384Sha384(d) => &d.expose_secret()[..],
-                _ => &[],
-            };
+            let d = ecdsa_scalar(secret).ok_or("not an ECDSA key")?;
             let pubkey = ec_public(nid, public).map_err(err)?;
             let key =
                 EcKey::from_private_components(pubkey.group(), &*num(d)?, pubkey.public_key())

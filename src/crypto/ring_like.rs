@@ -10,7 +10,7 @@ macro_rules! ring_like_backend {
         use secrecy::ExposeSecret as _;
         use $lib::signature::{self as sig};
 
-        use super::{ecdsa_half, rsa_public, sec1_point};
+        use super::{ecdsa_half, ecdsa_scalar, rsa_public, sec1_point};
 
         pub enum Key {
             Ecdsa(sig::EcdsaKeyPair),
@@ -46,11 +46,7 @@ macro_rules! ring_like_backend {
                 }
                 SecretKeyBytes::EcdsaP256Sha256(_) | SecretKeyBytes::EcdsaP384Sha384(_) => {
                     let signing = ecdsa_signing(alg).ok_or("not an ECDSA algorithm")?;
-                    let d: &[u8] = match secret {
-                        SecretKeyBytes::EcdsaP256Sha256(d) => &d.expose_secret()[..],
-                        SecretKeyBytes::EcdsaP384Sha384(d) => &d.expose_secret()[..],
-                        _ => &[],
-                    };
+                    let d = ecdsa_scalar(secret).ok_or("not an ECDSA key")?;
                     ecdsa_load(signing, d, &sec1_point(public))
                         .map(Key::Ecdsa)
                         .map_err(refused)

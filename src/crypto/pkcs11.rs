@@ -1,0 +1,377 @@
+//! Keys in a PKCS#11 token (an HSM, or SoftHSMv2 in the tests), through
+//! the `cryptoki` binding. The private key never leaves the token: it is
+//! made there (sensitive, not extractable), found again by its label, and
+//! signs there. The DNSKEY comes from the token's public key object.
+//!
+//! Signing threads take sessions from a pool: an HSM with several cores
+//! serves them at once, and a token that refuses another session is used
+//! with the ones it gave.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
+use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
+use cryptoki::session::{Session, UserType};
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+use domain::base::iana::SecurityAlgorithm;
+
+/// DER of the curve OIDs (CKA_EC_PARAMS).
+const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+const ED25519: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
+
+/// The module loaded and initialised once per process: PKCS#11 wants one
+/// `C_Initialize` per application, and SoftHSM fails when two threads
+/// make it at once.
+fn context(module: &Path) -> Result<Pkcs11, String> {
+    static LOADED: OnceLock<Mutex<HashMap<PathBuf, Pkcs11>>> = OnceLock::new();
+    let mut loaded = LOADED
+        .get_or_init(Default::default)
+        .lock()
+        .map_err(|_| "PKCS#11 module table poisoned")?;
+    if let Some(ctx) = loaded.get(module) {
+        return Ok(ctx.clone());
+    }
+    let failed = |e: CkError| format!("PKCS#11 module {}: {e}", module.display());
+    let ctx = Pkcs11::new(module).map_err(failed)?;
+    match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+        Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+        Err(e) => return Err(failed(e)),
+    }
+    loaded.insert(module.to_path_buf(), ctx.clone());
+    Ok(ctx)
+}
+
+/// An open, logged-in token.
+pub struct Token {
+    ctx: Pkcs11,
+    slot: Slot,
+    label: String,
+    pin: AuthPin,
+    /// Sessions not in use; a signing thread takes one and gives it back.
+    idle: Mutex<Vec<Session>>,
+    /// Sessions the token gave, and whether it refused one more.
+    opened: Mutex<(usize, bool)>,
+}
+
+fn ck(what: &str) -> impl Fn(CkError) -> String + '_ {
+    move |e| format!("PKCS#11 {what}: {e}")
+}
+
+impl Token {
+    /// Loads `module`, finds the token labelled `label` and logs in.
+    pub fn open(module: &Path, label: &str, pin: AuthPin) -> Result<Arc<Token>, String> {
+        let ctx = context(module)?;
+        let slots = ctx.get_slots_with_token().map_err(ck("slots"))?;
+        let slot = slots
+            .into_iter()
+            .find(|s| {
+                ctx.get_token_info(*s)
+                    .is_ok_and(|t| t.label().trim_end() == label)
+            })
+            .ok_or_else(|| {
+                format!(
+                    "PKCS#11 module {}: no token labelled {label:?}",
+                    module.display()
+                )
+            })?;
+        let token = Token {
+            ctx,
+            slot,
+            label: label.to_string(),
+            pin,
+            idle: Mutex::new(Vec::new()),
+            opened: Mutex::new((0, false)),
+        };
+        // The first session logs in for all (login state is per application).
+        let first = token.open_session()?.ok_or("the token opens no session")?;
+        token.give_back(first);
+        Ok(Arc::new(token))
+    }
+
+    /// A new logged-in session, or `None` when the token has no more.
+    fn open_session(&self) -> Result<Option<Session>, String> {
+        let session = match self.ctx.open_rw_session(self.slot) {
+            Ok(s) => s,
+            Err(CkError::Pkcs11(RvError::SessionCount, _)) => return Ok(None),
+            Err(e) => return Err(format!("token {:?}: {e}", self.label)),
+        };
+        match session.login(UserType::User, Some(&self.pin)) {
+            Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
+            Err(CkError::Pkcs11(RvError::PinIncorrect, _)) => {
+                return Err(format!("token {:?}: wrong PIN", self.label));
+            }
+            Err(e) => return Err(format!("token {:?}: login: {e}", self.label)),
+        }
+        Ok(Some(session))
+    }
+
+    /// Runs `f` with a session of the pool: an idle one, a new one while
+    /// the token gives them, else one another thread gives back.
+    fn with_session<T>(&self, f: impl FnOnce(&Session) -> Result<T, String>) -> Result<T, String> {
+        let session = loop {
+            if let Some(s) = self.idle.lock().map_err(|_| "session pool poisoned")?.pop() {
+                break s;
+            }
+            let refused = self.opened.lock().map_err(|_| "session pool poisoned")?.1;
+            if !refused {
+                match self.open_session()? {
+                    Some(s) => {
+                        self.opened.lock().map_err(|_| "session pool poisoned")?.0 += 1;
+                        break s;
+                    }
+                    None => self.opened.lock().map_err(|_| "session pool poisoned")?.1 = true,
+                }
+            }
+            std::thread::yield_now();
+        };
+        let out = f(&session);
+        self.give_back(session);
+        out
+    }
+
+    fn give_back(&self, session: Session) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(session);
+        }
+    }
+
+    /// Does the token have the mechanism a key of `alg` is made and signs
+    /// with?
+    pub fn offers(&self, alg: SecurityAlgorithm) -> bool {
+        let Ok(list) = self.ctx.get_mechanism_list(self.slot) else {
+            return false;
+        };
+        let Some((make, sign)) = mechanisms(alg) else {
+            return false;
+        };
+        list.contains(&make.mechanism_type()) && list.contains(&sign.mechanism_type())
+    }
+
+    /// Makes a key pair of `alg` (`bits` for RSA) in the token under
+    /// `label` and `id`; the private key is sensitive and not extractable.
+    pub fn generate(
+        self: &Arc<Self>,
+        alg: SecurityAlgorithm,
+        bits: u32,
+        label: &str,
+        id: &[u8],
+    ) -> Result<TokenKey, String> {
+        let (make, _) = mechanisms(alg).ok_or_else(|| format!("{alg}: not made in a token"))?;
+        let mut public = vec![
+            Attribute::Token(true),
+            Attribute::Verify(true),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Id(id.to_vec()),
+        ];
+        match alg {
+            SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512 => {
+                public.push(Attribute::ModulusBits(u64::from(bits).into()));
+                public.push(Attribute::PublicExponent(vec![1, 0, 1]));
+            }
+            SecurityAlgorithm::ECDSAP256SHA256 => public.push(Attribute::EcParams(P256.to_vec())),
+            SecurityAlgorithm::ECDSAP384SHA384 => public.push(Attribute::EcParams(P384.to_vec())),
+            _ => public.push(Attribute::EcParams(ED25519.to_vec())),
+        }
+        let private = [
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Sign(true),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Id(id.to_vec()),
+        ];
+        self.with_session(|s| {
+            s.generate_key_pair(&make, &public, &private)
+                .map_err(ck("key generation"))
+        })?;
+        self.find(alg, label)
+    }
+
+    /// The key pair labelled `label`.
+    pub fn find(self: &Arc<Self>, alg: SecurityAlgorithm, label: &str) -> Result<TokenKey, String> {
+        let (private, public) = self.with_session(|s| {
+            let find = |class| {
+                s.find_objects(&[
+                    Attribute::Class(class),
+                    Attribute::Label(label.as_bytes().to_vec()),
+                ])
+                .map_err(ck("find"))
+            };
+            Ok((
+                find(ObjectClass::PRIVATE_KEY)?,
+                find(ObjectClass::PUBLIC_KEY)?,
+            ))
+        })?;
+        let (&[private], &[public]) = (&private[..], &public[..]) else {
+            return Err(format!(
+                "token {:?}: {} private and {} public keys labelled {label:?} (one of each wanted)",
+                self.label,
+                private.len(),
+                public.len()
+            ));
+        };
+        let dnskey_public = self.with_session(|s| public_field(s, public, alg))?;
+        Ok(TokenKey {
+            token: self.clone(),
+            private,
+            public,
+            alg,
+            dnskey_public,
+        })
+    }
+
+    /// Renames a key pair (both objects).
+    pub fn relabel(&self, key: &TokenKey, label: &str, id: &[u8]) -> Result<(), String> {
+        let template = [
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Id(id.to_vec()),
+        ];
+        self.with_session(|s| {
+            for object in [key.private, key.public] {
+                s.update_attributes(object, &template)
+                    .map_err(ck("relabel"))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Destroys the key pair labelled `label`; none there is no error.
+    pub fn destroy(&self, label: &str) -> Result<(), String> {
+        self.with_session(|s| {
+            let objects = s
+                .find_objects(&[Attribute::Label(label.as_bytes().to_vec())])
+                .map_err(ck("find"))?;
+            for o in objects {
+                s.destroy_object(o).map_err(ck("destroy"))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Labels of the key pairs in the token.
+    pub fn labels(&self) -> Result<Vec<String>, String> {
+        self.with_session(|s| {
+            let objects = s
+                .find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)])
+                .map_err(ck("find"))?;
+            let mut out = Vec::new();
+            for o in objects {
+                let attrs = s
+                    .get_attributes(o, &[AttributeType::Label])
+                    .map_err(ck("label"))?;
+                for a in attrs {
+                    if let Attribute::Label(l) = a {
+                        out.push(String::from_utf8_lossy(&l).into_owned());
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// (key generation, signing) mechanisms of `alg`.
+fn mechanisms(alg: SecurityAlgorithm) -> Option<(Mechanism<'static>, Mechanism<'static>)> {
+    Some(match alg {
+        SecurityAlgorithm::RSASHA256 => (Mechanism::RsaPkcsKeyPairGen, Mechanism::Sha256RsaPkcs),
+        SecurityAlgorithm::RSASHA512 => (Mechanism::RsaPkcsKeyPairGen, Mechanism::Sha512RsaPkcs),
+        SecurityAlgorithm::ECDSAP256SHA256 | SecurityAlgorithm::ECDSAP384SHA384 => {
+            (Mechanism::EccKeyPairGen, Mechanism::Ecdsa)
+        }
+        SecurityAlgorithm::ED25519 => (
+            Mechanism::EccEdwardsKeyPairGen,
+            Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)),
+        ),
+        _ => return None,
+    })
+}
+
+/// The DNSKEY public key field of a token's public key object.
+fn public_field(
+    s: &Session,
+    public: ObjectHandle,
+    alg: SecurityAlgorithm,
+) -> Result<Vec<u8>, String> {
+    let wanted = match alg {
+        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512 => {
+            vec![AttributeType::PublicExponent, AttributeType::Modulus]
+        }
+        _ => vec![AttributeType::EcPoint],
+    };
+    let attrs = s
+        .get_attributes(public, &wanted)
+        .map_err(ck("public key"))?;
+    let (mut e, mut n, mut point) = (None, None, None);
+    for a in attrs {
+        match a {
+            Attribute::PublicExponent(v) => e = Some(v),
+            Attribute::Modulus(v) => n = Some(v),
+            Attribute::EcPoint(v) => point = Some(v),
+            _ => {}
+        }
+    }
+    if let (Some(e), Some(n)) = (e, n) {
+        return Ok(super::rsa_dnskey_public(&e, &n));
+    }
+    let point = point.ok_or("the token gives no public key")?;
+    // CKA_EC_POINT is a DER OCTET STRING (some modules give it bare).
+    let raw = match point.as_slice() {
+        [0x04, len, rest @ ..] if usize::from(*len) == rest.len() => rest,
+        [0x04, 0x81, len, rest @ ..] if usize::from(*len) == rest.len() => rest,
+        other => other,
+    };
+    Ok(match alg {
+        // ECDSA: 04‖x‖y; DNSSEC keeps x‖y (RFC 6605 s4).
+        SecurityAlgorithm::ECDSAP256SHA256 | SecurityAlgorithm::ECDSAP384SHA384 => match raw {
+            [4, xy @ ..] => xy.to_vec(),
+            _ => return Err("the token's EC point is not uncompressed".into()),
+        },
+        _ => raw.to_vec(),
+    })
+}
+
+/// A key pair in a token.
+pub struct TokenKey {
+    token: Arc<Token>,
+    private: ObjectHandle,
+    public: ObjectHandle,
+    alg: SecurityAlgorithm,
+    dnskey_public: Vec<u8>,
+}
+
+impl TokenKey {
+    /// The DNSKEY public key field.
+    pub fn public(&self) -> &[u8] {
+        &self.dnskey_public
+    }
+
+    /// Signs in the token. ECDSA is given the digest (CKM_ECDSA, which
+    /// every module has) and returns r‖s as DNSSEC wants it.
+    pub fn sign(&self, data: &[u8]) -> Result<Vec<u8>, String> {
+        let (_, mechanism) = mechanisms(self.alg).ok_or("no signing mechanism")?;
+        let digest;
+        let input = match self.alg {
+            SecurityAlgorithm::ECDSAP256SHA256 => {
+                digest = super::digest::digest(&super::digest::SHA256, data);
+                digest.as_ref()
+            }
+            SecurityAlgorithm::ECDSAP384SHA384 => {
+                digest = super::digest::digest(&super::digest::SHA384, data);
+                digest.as_ref()
+            }
+            _ => data,
+        };
+        self.token.with_session(|s| {
+            s.sign(&mechanism, self.private, input)
+                .map_err(|e| format!("token {:?}: signing: {e}", self.token.label))
+        })
+    }
+}
