@@ -18,6 +18,8 @@ struct File {
     policy: BTreeMap<String, PolicyTable>,
     #[serde(default)]
     zone: BTreeMap<String, ZoneTable>,
+    #[serde(default)]
+    keystore: BTreeMap<String, KeystoreTable>,
     /// Run with the DS records on stdin when a new DS must go to the parent.
     ds_submit_command: Option<String>,
 }
@@ -38,6 +40,27 @@ struct ZoneTable {
     policy: Option<String>,
     file: Option<PathBuf>,
     parent_ds: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeystoreTable {
+    module: Option<PathBuf>,
+    token: Option<String>,
+    pin_file: Option<PathBuf>,
+    pin_env: Option<String>,
+}
+
+/// A PKCS#11 token keys can be made and kept in (`[keystore.NAME]`).
+#[derive(Clone, Debug)]
+pub struct Keystore {
+    /// The PKCS#11 module (shared library) of the HSM.
+    pub module: PathBuf,
+    /// The token's label.
+    pub token: String,
+    /// The user PIN: a file holding it, or an environment variable.
+    pub pin_file: Option<PathBuf>,
+    pub pin_env: Option<String>,
 }
 
 /// Where things live (absolute, or relative to the working directory).
@@ -65,6 +88,7 @@ pub struct Config {
     pub paths: Paths,
     pub policies: BTreeMap<String, Policy>,
     pub zones: BTreeMap<String, ZoneSettings>,
+    pub keystores: BTreeMap<String, Keystore>,
     pub ds_submit_command: Option<String>,
 }
 
@@ -109,6 +133,37 @@ impl Config {
         policies
             .entry("default".to_string())
             .or_insert_with(|| Policy::default_named("default"));
+        let mut keystores = BTreeMap::new();
+        for (name, k) in f.keystore {
+            let (Some(module), Some(token)) = (k.module, k.token) else {
+                problems.push(format!("[keystore.{name}] needs module and token"));
+                continue;
+            };
+            if k.pin_file.is_some() == k.pin_env.is_some() {
+                problems.push(format!(
+                    "[keystore.{name}] needs one of pin_file and pin_env"
+                ));
+            }
+            keystores.insert(
+                name,
+                Keystore {
+                    module: base.join(module),
+                    token,
+                    pin_file: k.pin_file.map(|f| base.join(f)),
+                    pin_env: k.pin_env,
+                },
+            );
+        }
+        for p in policies.values() {
+            if let Some(k) = &p.keystore
+                && !keystores.contains_key(k)
+            {
+                problems.push(format!(
+                    "[policy.{}] keystore = \"{k}\" is not defined",
+                    p.name
+                ));
+            }
+        }
         let mut zones = BTreeMap::new();
         for (name, z) in f.zone {
             let name = match crate::batch::zone_name(&name) {
@@ -140,6 +195,7 @@ impl Config {
             paths,
             policies,
             zones,
+            keystores,
             ds_submit_command: f.ds_submit_command,
         })
     }
@@ -212,6 +268,12 @@ mod tests {
                 "[policy.x]\nsignatures = { validity = \"forever\" }",
                 "forever",
             ),
+            ("[policy.x]\nkeystore = \"hsm\"", "hsm"),
+            (
+                "[keystore.hsm]\nmodule = \"/m.so\"\ntoken = \"t\"",
+                "pin_file",
+            ),
+            ("[keystore.hsm]\ntoken = \"t\"\npin_env = \"P\"", "module"),
         ] {
             let e = Config::parse(text, Path::new("z.toml"))
                 .unwrap_err()

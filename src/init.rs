@@ -29,6 +29,8 @@ denial = "nsec"                  # or "nsec3" (RFC 9276: no salt, 0 iterations),
                                  # or "none": go insecure (DS withdrawn first)
 nsec3 = { iterations = 0, salt_length = 0, opt_out = false, resalt = "100d" }
 # csk = true                     # one combined key instead of a KSK and a ZSK
+# keystore = "hsm"               # make and keep the keys in [keystore.hsm];
+                                 # changing it rolls every key into the new store
 ksk = { lifetime = "1y", standby = 0, manual_rollover = false }
 zsk = { lifetime = "90d", manual_rollover = false }
 # ttl: the DNSKEY TTL; publish/retire safety: margins added to every wait.
@@ -51,6 +53,14 @@ parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "1d",
 #                                      # ds-seen and ds-gone then happen by themselves
 # A parent zone signed in this same configuration publishes its children's DS
 # and confirms them itself.
+
+# Keys in an HSM through PKCS#11, for policies with keystore = "hsm": made
+# in the token (not extractable), signing there, destroyed there when purged.
+# [keystore.hsm]
+# module = "/usr/lib/softhsm/libsofthsm2.so"   # the HSM's PKCS#11 library
+# token = "zonesign"                           # the token's label
+# pin_file = "/etc/zonesign/hsm.pin"           # or pin_env = "ZONESIGN_PIN";
+#                                              # never on the command line
 "#;
 
 /// Writes `zonesign.toml` and the directories into `dir`; refuses to

@@ -112,6 +112,21 @@ impl SigningKey {
         })
     }
 
+    /// A key whose private half is in a PKCS#11 token.
+    pub fn from_token(
+        owner: StoredName,
+        dnskey: Dnskey<Bytes>,
+        key: crate::crypto::pkcs11::TokenKey,
+    ) -> Self {
+        let signer = crate::crypto::KeyPair::from_token(dnskey.algorithm(), key);
+        SigningKey {
+            owner,
+            key_tag: dnskey.key_tag(),
+            dnskey,
+            signer,
+        }
+    }
+
     /// The key size in bits (RSA modulus, or the curve's).
     pub fn bits(&self) -> u32 {
         crate::crypto::key_bits(self.algorithm(), self.dnskey.public_key()).unwrap_or(0)

@@ -14,6 +14,7 @@ pub mod duration;
 pub mod error;
 pub mod init;
 pub mod keys;
+pub mod keystore;
 pub mod lifecycle;
 pub mod lock;
 pub mod manage;

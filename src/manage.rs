@@ -50,7 +50,7 @@ pub fn ds_records(cfg: &Config, zone: &str) -> Result<String> {
         .keys
         .iter()
         .filter(|k| wanted.contains(&k.tag))
-        .map(|k| crate::batch::zone::load_key(&cfg.paths.keys, &state_file, k))
+        .map(|k| crate::batch::zone::load_key(cfg, &apex, &state_file, k))
         .collect::<Result<Vec<_>>>()?;
     let refs: Vec<&crate::keys::SigningKey> = keys.iter().collect();
     let mut out = crate::batch::zone::wanted_ds_text(&apex, &refs, policy);

@@ -51,6 +51,8 @@ pub struct PolicyTable {
     pub signatures: Option<SignaturesTable>,
     pub zone: Option<ZoneTable>,
     pub parent: Option<ParentTable>,
+    /// A `[keystore.NAME]` to make and keep the keys in; files if absent.
+    pub keystore: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -146,6 +148,8 @@ pub struct Policy {
     pub algorithm: SecurityAlgorithm,
     /// The modulus size of new RSA keys.
     pub rsa_bits: u32,
+    /// The PKCS#11 keystore new keys are made in (`None`: BIND files).
+    pub keystore: Option<String>,
     pub denial: DenialPolicy,
     /// `denial = "none"`: the zone goes (or stays) unsigned, its DS
     /// withdrawn first and the signatures kept until no cache holds it.
@@ -193,6 +197,7 @@ impl Policy {
             name: name.to_string(),
             algorithm: SecurityAlgorithm::ECDSAP256SHA256,
             rsa_bits: 2048,
+            keystore: None,
             denial: DenialPolicy::Nsec,
             insecure: false,
             ksk: KeyRolePolicy {
@@ -259,6 +264,7 @@ impl Policy {
         if let Some(bits) = t.bits {
             p.rsa_bits = bits;
         }
+        p.keystore = t.keystore.clone();
         let nsec3 = t.nsec3.clone().unwrap_or_default();
         match t.denial.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("nsec") => {}

@@ -21,13 +21,7 @@ const CONFIG: &str = r#"
 [policy.default]
 algorithm = "ECDSAP256SHA256"
 csk = CSK
-zsk = { lifetime = "30d" }
-ksk = { lifetime = "90d" }
-keys = { ttl = "1h", publish_safety = "1h", retire_safety = "1h", purge = "2d" }
-signatures = { resign = "1d", refresh = "5d", validity = "14d", validity_denial = "14d", validity_keyset = "14d", jitter = "1d", inception_offset = "1h", max_zone_ttl = "1d" }
-zone = { propagation_delay = "2h" }
-parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "2d" }
-"#;
+TIMING"#;
 
 const ZONE: &str = "adopt.example";
 
@@ -37,7 +31,11 @@ fn unsigned() -> String {
 }
 
 fn site(csk: bool) -> Site {
-    let site = Site::new(&CONFIG.replace("CSK", &csk.to_string()));
+    let site = Site::new(
+        &CONFIG
+            .replace("CSK", &csk.to_string())
+            .replace("TIMING", FAST_ROLLOVERS),
+    );
     site.write_zone(ZONE, &unsigned());
     site
 }

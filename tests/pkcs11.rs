@@ -4,16 +4,24 @@
 //! key the token gives, are found again by label and destroyed; a wrong
 //! PIN, a missing module and a missing token are clear errors.
 
+mod common;
+#[path = "common/site.rs"]
+mod site;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+
+use site::*;
 
 use domain::base::iana::SecurityAlgorithm;
 use zonesign::crypto::pkcs11::Token;
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 const LABEL: &str = "zonesign-test";
-const PIN: &str = "1234";
+const PIN: &str = "zs-pin-4711";
+const WRONG_PIN: &str = "zs-wrong-0815";
 
 /// One token for the whole test binary: SoftHSM reads its configuration
 /// once per process.
@@ -36,8 +44,13 @@ fn token_dir() -> &'static Path {
             ),
         )
         .unwrap();
-        // SAFETY: set once, before any thread of this binary loads SoftHSM.
-        unsafe { std::env::set_var("SOFTHSM2_CONF", &conf) };
+        // SAFETY: set once, before any thread of this binary loads SoftHSM;
+        // the zonesign processes the tests start inherit both.
+        unsafe {
+            std::env::set_var("SOFTHSM2_CONF", &conf);
+            std::env::set_var("ZONESIGN_TEST_PIN", PIN);
+            std::env::set_var("ZONESIGN_TEST_WRONG_PIN", WRONG_PIN);
+        }
         let out = Command::new("softhsm2-util")
             .args([
                 "--init-token",
@@ -66,9 +79,17 @@ fn open(pin: &str) -> Result<std::sync::Arc<Token>, String> {
     Token::open(&PathBuf::from(MODULE), LABEL, pin.to_string().into())
 }
 
+/// One test: the PKCS#11 login state is per process, so the wrong-PIN
+/// check must come before any login, and the rest share the token.
 #[test]
-fn keys_made_in_the_token_sign_verify_and_go() {
+fn the_token_key_store() {
     a_wrong_pin_a_missing_module_and_a_missing_token_are_clear_errors();
+    keys_made_in_the_token_sign_verify_and_go();
+    run_keeps_its_keys_in_the_token_and_moves_them_by_rollover();
+    token_faults_fail_the_run_and_keep_the_outputs();
+}
+
+fn keys_made_in_the_token_sign_verify_and_go() {
     let token = open(PIN).expect("open the token");
     let algorithms = [
         (SecurityAlgorithm::RSASHA256, 2048),
@@ -122,7 +143,7 @@ fn keys_made_in_the_token_sign_verify_and_go() {
 /// Before any login: PKCS#11 login state is per process, so a wrong PIN
 /// can only be told once no session of the token is logged in.
 fn a_wrong_pin_a_missing_module_and_a_missing_token_are_clear_errors() {
-    let e = open("0000").err().expect("wrong PIN refused");
+    let e = open(WRONG_PIN).err().expect("wrong PIN refused");
     assert!(e.contains("PIN"), "{e}");
     token_dir();
     let e = Token::open(
@@ -137,4 +158,188 @@ fn a_wrong_pin_a_missing_module_and_a_missing_token_are_clear_errors() {
         .err()
         .expect("missing token");
     assert!(e.contains("no-such-token"), "{e}");
+}
+
+const CONFIG: &str = r#"
+[keystore.hsm]
+module = "MODULE"
+token = "LABEL"
+pin_env = "ZONESIGN_TEST_PIN"
+
+[policy.default]
+algorithm = "ECDSAP256SHA256"
+STORE
+TIMING"#;
+
+fn config(in_token: bool) -> String {
+    CONFIG
+        .replace("MODULE", MODULE)
+        .replace("LABEL", LABEL)
+        .replace("TIMING", FAST_ROLLOVERS)
+        .replace("STORE", if in_token { "keystore = \"hsm\"" } else { "" })
+}
+
+/// The `file` of every key the state holds.
+fn key_files(site: &Site, zone: &str) -> Vec<String> {
+    let text = site.read(&site.state(zone));
+    let state: zonesign::state::ZoneState = toml::from_str(&text).unwrap();
+    state.keys.into_iter().map(|k| k.file).collect()
+}
+
+/// `zonesign run` with a token key store, then files: keys are made in the
+/// token and none of them is ever a file; ZSK and KSK rollovers go through
+/// with the parent's DS; purged keys leave the token; moving the policy to
+/// files rolls every key out of the token, the zone valid throughout.
+fn run_keeps_its_keys_in_the_token_and_moves_them_by_rollover() {
+    let zone = "hsm.example";
+    let site = Site::new(&config(true));
+    let mut parents = site.delegating_zones(&[zone]);
+    let mut rng = fastrand::Rng::with_seed(5);
+    let (mut now, mut judged, mut runs) = (T0, 0, 0);
+    let mut seen_tags: BTreeSet<String> = BTreeSet::new();
+    let mut last_keys = String::new();
+    let token = open(PIN).expect("open the token");
+    let moved_at = T0 + 200 * DAY;
+    let mut moved = false;
+    while now < T0 + 260 * DAY {
+        if !moved && now >= moved_at {
+            std::fs::write(site.path("zonesign.toml"), config(false)).unwrap();
+            moved = true;
+        }
+        site.run_with_parents(&mut parents, now);
+        runs += 1;
+        let files = key_files(&site, zone);
+        let labels = token.labels().unwrap();
+        for f in &files {
+            match f.strip_prefix("pkcs11:hsm:") {
+                Some(label) => {
+                    assert!(
+                        labels.contains(&label.to_string()),
+                        "{label} not in the token"
+                    );
+                    seen_tags.insert(label.to_string());
+                }
+                None => assert!(moved, "a file key {f} before the policy moved"),
+            }
+        }
+        // Keys the state no longer holds (purged) are gone from the token.
+        let ours: Vec<&String> = labels
+            .iter()
+            .filter(|l| l.contains("hsm.example."))
+            .collect();
+        for l in ours {
+            assert!(
+                files.iter().any(|f| f.ends_with(l.as_str())),
+                "{l} left in the token"
+            );
+        }
+        let p = parents.get_mut(zone).unwrap();
+        if !p.serving.is_empty() {
+            std::fs::write(site.path("serving.ds"), &p.serving).unwrap();
+            let (ok, out) = site.verify(zone, &site.path("serving.ds"), now);
+            assert!(ok, "{}: {out}", zonesign::time::rfc3339(now));
+            let keys = files.join(" ");
+            if keys != last_keys {
+                let (ok, out) = oracle_at(&site.signed(zone), zone, &site.path("serving.ds"), now);
+                assert!(ok, "{}: {out}", zonesign::time::rfc3339(now));
+                judged += 1;
+                last_keys = keys;
+            }
+        }
+        p.wants(site.read(&site.ds(zone)), now, &mut rng);
+        now += rng.u64(6 * 3600..30 * 3600);
+    }
+    let files = key_files(&site, zone);
+    eprintln!(
+        "{runs} runs, {judged} judged, {} token keys used; at the end: {files:?}",
+        seen_tags.len()
+    );
+    // ZSKs every 30 days and KSKs every 90 over 200 days: many keys.
+    assert!(seen_tags.len() >= 8, "{seen_tags:?}");
+    assert!(
+        files.iter().all(|f| !f.starts_with("pkcs11:")),
+        "still in the token: {files:?}"
+    );
+    assert!(judged >= 8, "{judged} judged");
+    // No private key of the token era was ever written as a file.
+    let private_files = std::fs::read_dir(site.path("keys"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".private"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert!(
+        private_files <= files.len() + 2,
+        "{private_files} private files"
+    );
+}
+
+/// A wrong PIN, a missing module, and a key deleted from the token behind
+/// zonesign's back: each fails the run (exit 1) with a message that says
+/// what, and the signed zone and DS file stay as they were.
+fn token_faults_fail_the_run_and_keep_the_outputs() {
+    let zone = "faults.example";
+    let site = Site::new(&config(true));
+    site.write_zone(zone, &zone_text(zone, 1, ""));
+    site.run_ok(T0, &["-q"]);
+    let before = (site.read(&site.signed(zone)), site.read(&site.ds(zone)));
+    assert!(before.0.contains(" RRSIG "), "{}", before.0);
+    let expect_failure = |cfg: String, now: u64, words: &[&str]| {
+        std::fs::write(site.path("zonesign.toml"), cfg).unwrap();
+        let (code, out) = site.zonesign(now, &["run"]);
+        assert_eq!(code, 1, "{out}");
+        for w in words {
+            assert!(out.contains(w), "{w:?} not in: {out}");
+        }
+        assert!(
+            !out.contains(PIN) && !out.contains(WRONG_PIN),
+            "a PIN is printed: {out}"
+        );
+        let after = (site.read(&site.signed(zone)), site.read(&site.ds(zone)));
+        assert!(after == before, "outputs changed after: {out}");
+    };
+    // Two days on, the zone must be re-signed: the keys are needed.
+    let later = T0 + 2 * DAY;
+    expect_failure(
+        config(true).replace("ZONESIGN_TEST_PIN", "ZONESIGN_TEST_WRONG_PIN"),
+        later,
+        &["FAILED", "wrong PIN"],
+    );
+    expect_failure(
+        config(true).replace(MODULE, "/nonexistent/libpkcs11.so"),
+        later,
+        &["FAILED", "/nonexistent/libpkcs11.so"],
+    );
+    let token = open(PIN).expect("open the token");
+    // A run killed after making a key in the token and before writing its
+    // state: the next run destroys the key its journal names.
+    let orphan = format!("zonesign new {zone}. 0011223344556677");
+    token
+        .generate(SecurityAlgorithm::ECDSAP256SHA256, 256, &orphan, b"x")
+        .expect("an orphan key");
+    std::fs::write(
+        site.path(&format!("state/{zone}.new-keys")),
+        format!("pkcs11:hsm:{orphan}\n"),
+    )
+    .unwrap();
+    std::fs::write(site.path("zonesign.toml"), config(true)).unwrap();
+    let out = site.run_ok(T0 + 3600, &[]);
+    assert!(out.contains(&orphan), "{out}");
+    assert!(
+        !token.labels().unwrap().contains(&orphan),
+        "the orphan is still in the token"
+    );
+    let zsk = key_files(&site, zone)
+        .into_iter()
+        .find(|f| f.ends_with(" zsk"))
+        .expect("a ZSK in the token");
+    token
+        .destroy(zsk.trim_start_matches("pkcs11:hsm:"))
+        .unwrap();
+    expect_failure(
+        config(true),
+        later,
+        &["FAILED", "0 private and 0 public keys"],
+    );
 }

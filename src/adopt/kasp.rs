@@ -219,5 +219,8 @@ fn policy(p: Node<'_, '_>, name: &str, notes: &mut Vec<String>) -> Result<Policy
                 })
             })
             .transpose()?,
+        // The <Repository> of its keys is an HSM, which zonesign.toml
+        // names in a [keystore] table of the operator's making.
+        keystore: None,
     })
 }

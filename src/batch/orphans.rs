@@ -1,4 +1,5 @@
-//! Key files a run makes before its state records them. Each name goes
+//! Keys a run makes before its state records them (files, or key pairs in
+//! a token). Each name goes
 //! into `state/<zone>.new-keys` before its files are written, and the
 //! journal goes once the state holds the keys (or the run has failed and
 //! deleted them). A run killed in between leaves the journal: the next run
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::keystore::{self, Location};
 use crate::state::ZoneState;
 use crate::zone::StoredName;
 
@@ -70,15 +72,22 @@ pub fn sweep(
     // Only names of this zone's key files, never a path.
     let prefix = format!("K{}+", crate::zone::write::name_text(apex));
     let mut removed = Vec::new();
-    for base in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if !base.starts_with(&prefix) || base.contains('/') {
+    for entry in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        // The key's name as its DNSKEY would be published: a file base, or
+        // the first word of a token label.
+        let base = match keystore::location(entry) {
+            Location::Files(base) if base.starts_with(&prefix) && !base.contains('/') => base,
+            Location::Token { label, .. } if keystore::label_of_zone(label, apex) => {
+                label.split(' ').next().unwrap_or(label)
+            }
+            _ => continue,
+        };
+        if state.keys.iter().any(|k| k.file == entry) || published.iter().any(|p| p == base) {
             continue;
         }
-        if state.keys.iter().any(|k| k.file == base) || published.iter().any(|p| p == base) {
-            continue;
+        if keystore::delete(cfg, entry)? {
+            removed.push(entry.to_string());
         }
-        crate::keys::delete_key_files(&cfg.paths.keys, base)?;
-        removed.push(base.to_string());
     }
     std::fs::remove_file(&journal).map_err(|e| Error::io(&journal, e))?;
     Ok(removed)

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::denial::{Denial, Nsec3Params};
 use crate::error::{Error, Result};
 use crate::keys::{self, Role, SigningKey};
+use crate::keystore;
 use crate::lifecycle::{self, Decisions, Event, KeyRequest};
 use crate::lock::ZoneLock;
 use crate::policy::{DenialPolicy, Policy, SerialPolicy};
@@ -58,8 +59,8 @@ pub fn run_zone(
         Ok(_) => journal.close()?,
         // Left for the next run to sweep, should a deletion here fail.
         Err(_) => {
-            for base in &generated {
-                let _ = keys::delete_key_files(&cfg.paths.keys, base);
+            for file in &generated {
+                let _ = keystore::delete(cfg, file);
             }
         }
     }
@@ -102,7 +103,7 @@ fn sign_and_write(
         .into_iter()
         .map(|base| format!("removed key files a killed run made and never recorded: {base}"))
         .collect();
-    let mut keyring = Keyring::new(&cfg.paths.keys, &state_path);
+    let mut keyring = Keyring::new(cfg, &apex, &state_path);
     let observed = parent::observe(cfg, name, &apex, tree, opts.parent_ds.as_deref())?;
     super::trust::refuse_unknown_trust(cfg, name, &state, &mut keyring, observed.as_ref())?;
     let zone_digest = quiet::zone_digest(&entry.file);
@@ -179,7 +180,7 @@ fn sign_and_write(
     keyring.fill_bits(&mut state)?;
     let mut taken: Vec<u16> = state.keys.iter().map(|k| k.tag).collect();
     let outcome = lifecycle::advance(policy, &state, &events, now, |req| {
-        let rec = new_key(&apex, policy, req, &cfg.paths.keys, &taken, journal)?;
+        let rec = new_key(cfg, &apex, policy, req, &taken, journal)?;
         taken.push(rec.tag);
         generated.push(rec.file.clone());
         report.generated.push(rec.tag);
@@ -349,7 +350,7 @@ fn sign_and_write(
     };
     write_if_changed(&state_path, state.to_toml().as_bytes())?;
     for base in &outcome.purged {
-        keys::delete_key_files(&cfg.paths.keys, base)?;
+        keystore::delete(cfg, base)?;
         report.purged.push(base.clone());
     }
     report.serial = Some(serial);
@@ -367,11 +368,7 @@ fn sign_and_write(
 /// Are the files of every key the state holds still there? A run that ends
 /// early must not hide a lost key directory until the next re-sign.
 fn keys_present(cfg: &Config, state: &ZoneState) -> bool {
-    state.keys.iter().all(|k| {
-        keys::key_files(&cfg.paths.keys, &k.file)
-            .iter()
-            .all(|p| p.exists())
-    })
+    state.keys.iter().all(|k| keystore::present(cfg, &k.file))
 }
 
 /// Would the parent's DS set change the state? (Then the run goes on.)
@@ -423,58 +420,50 @@ fn serial_for(
     })
 }
 
-/// Generates the key the enforcer asks for and writes its files.
+/// Generates the key the enforcer asks for, in the policy's key store.
 fn new_key(
+    cfg: &Config,
     apex: &StoredName,
     policy: &Policy,
     req: &KeyRequest,
-    dir: &Path,
     taken: &[u16],
     journal: &mut super::orphans::Journal,
 ) -> Result<KeyRecord> {
-    let flags = match req.role {
-        Role::Zsk => keys::FLAGS_ZSK,
-        Role::Ksk | Role::Csk => keys::FLAGS_KSK,
+    let new = keystore::NewKey {
+        owner: apex,
+        alg: policy.algorithm,
+        rsa_bits: policy.rsa_bits,
+        role: req.role,
+        taken,
     };
-    // A tag already used in the zone would make signatures ambiguous.
-    for _ in 0..16 {
-        let (secret, key) = keys::generate(apex, policy.algorithm, flags, policy.rsa_bits)?;
-        if taken.contains(&key.key_tag) {
-            continue;
-        }
-        crate::atomic::create_dir(dir, 0o700)?;
-        journal.add(&keys::file_base(apex, key.algorithm(), key.key_tag))?;
-        let base = keys::write_bind_files(dir, &key, &secret)?;
-        return Ok(KeyRecord {
-            tag: key.key_tag,
-            algorithm: policy.algorithm.to_int(),
-            role: req.role,
-            state: KeyState::Generate,
-            standby: req.standby,
-            file: base
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            bits: Some(key.bits()),
-            times: Default::default(),
-        });
-    }
-    Err(Error::Sign(format!(
-        "{apex}: no free key tag after 16 keys"
-    )))
+    let (key, file) = keystore::generate(cfg, policy.keystore.as_deref(), &new, &mut |name| {
+        journal.add(name)
+    })?;
+    Ok(KeyRecord {
+        tag: key.key_tag,
+        algorithm: policy.algorithm.to_int(),
+        role: req.role,
+        state: KeyState::Generate,
+        standby: req.standby,
+        file,
+        bits: Some(key.bits()),
+        times: Default::default(),
+    })
 }
 
 /// The key files of a zone, loaded once per run.
-pub(super) struct Keyring {
-    dir: PathBuf,
+pub(super) struct Keyring<'a> {
+    cfg: &'a Config,
+    owner: &'a StoredName,
     state_file: PathBuf,
     keys: HashMap<u16, SigningKey>,
 }
 
-impl Keyring {
-    fn new(dir: &Path, state_file: &Path) -> Keyring {
+impl<'a> Keyring<'a> {
+    fn new(cfg: &'a Config, owner: &'a StoredName, state_file: &Path) -> Keyring<'a> {
         Keyring {
-            dir: dir.to_path_buf(),
+            cfg,
+            owner,
             state_file: state_file.to_path_buf(),
             keys: HashMap::new(),
         }
@@ -485,7 +474,7 @@ impl Keyring {
         if let Some(key) = self.keys.remove(&rec.tag) {
             return Ok(key);
         }
-        load_key(&self.dir, &self.state_file, rec)
+        load_key(self.cfg, self.owner, &self.state_file, rec)
     }
 
     /// DNSKEYs of the keys that can have a DS (KSKs and CSKs not dead); the
@@ -655,14 +644,19 @@ fn check_expiry(signed: &SignedZone, policy: &Policy, now: u64) -> Result<()> {
     Ok(())
 }
 
-/// Reads the key files of `rec` from `dir`; an error names the state file
-/// that lists the key.
-pub(crate) fn load_key(dir: &Path, state_file: &Path, rec: &KeyRecord) -> Result<SigningKey> {
+/// Reads the key of `rec` from its files or its token; an error names the
+/// state file that lists the key.
+pub(crate) fn load_key(
+    cfg: &Config,
+    owner: &StoredName,
+    state_file: &Path,
+    rec: &KeyRecord,
+) -> Result<SigningKey> {
     let fail = |reason: String| Error::Zone {
         file: state_file.to_path_buf(),
         reason,
     };
-    let key = keys::load_bind(&dir.join(&rec.file)).map_err(|e| {
+    let key = keystore::load(cfg, rec, owner).map_err(|e| {
         fail(format!(
             "key {} ({}) cannot be loaded: {e}",
             rec.tag, rec.file

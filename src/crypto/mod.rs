@@ -59,6 +59,8 @@ pub enum Backend {
     Ring,
     /// The `rsa` crate: RSA only, slow, for what the others refuse.
     RustCrypto,
+    /// A PKCS#11 token: the key is there and signs there.
+    Pkcs11,
 }
 
 impl Backend {
@@ -68,10 +70,11 @@ impl Backend {
             Backend::OpenSsl => "openssl",
             Backend::Ring => "ring",
             Backend::RustCrypto => "rsa",
+            Backend::Pkcs11 => "pkcs11",
         }
     }
 
-    /// Backends built into this binary.
+    /// Backends built into this binary that take private keys as octets.
     pub fn compiled() -> Vec<Backend> {
         [
             Backend::AwsLc,
@@ -89,7 +92,7 @@ impl Backend {
             Backend::AwsLc => cfg!(feature = "aws-lc"),
             Backend::OpenSsl => cfg!(feature = "openssl"),
             Backend::Ring => cfg!(feature = "ring"),
-            Backend::RustCrypto => true,
+            Backend::RustCrypto | Backend::Pkcs11 => true,
         }
     }
 }
@@ -122,6 +125,7 @@ enum Imp {
     #[cfg(feature = "ring")]
     Ring(Box<ring_backend::Key>),
     RustCrypto(Box<legacy::Key>),
+    Token(Box<pkcs11::TokenKey>),
 }
 
 impl KeyPair {
@@ -160,10 +164,19 @@ impl KeyPair {
             #[cfg(feature = "ring")]
             Backend::Ring => Imp::Ring(Box::new(ring_backend::load(alg, secret, public)?)),
             Backend::RustCrypto => Imp::RustCrypto(Box::new(legacy::load(alg, secret)?)),
+            Backend::Pkcs11 => return Err("a token's keys are found in the token".into()),
             #[allow(unreachable_patterns)]
             other => return Err(format!("{} is not built into zonesign", other.name())),
         };
         Ok(KeyPair { alg, imp })
+    }
+
+    /// A key pair in a PKCS#11 token.
+    pub fn from_token(alg: SecurityAlgorithm, key: pkcs11::TokenKey) -> Self {
+        KeyPair {
+            alg,
+            imp: Imp::Token(Box::new(key)),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -175,6 +188,7 @@ impl KeyPair {
             #[cfg(feature = "ring")]
             Imp::Ring(_) => Backend::Ring,
             Imp::RustCrypto(_) => Backend::RustCrypto,
+            Imp::Token(_) => Backend::Pkcs11,
         }
     }
 
@@ -193,6 +207,7 @@ impl KeyPair {
             #[cfg(feature = "ring")]
             Imp::Ring(k) => ring_backend::sign(k, data),
             Imp::RustCrypto(k) => legacy::sign(k, data),
+            Imp::Token(k) => k.sign(data),
         }
     }
 }

@@ -243,16 +243,17 @@ impl Token {
         })
     }
 
-    /// Destroys the key pair labelled `label`; none there is no error.
-    pub fn destroy(&self, label: &str) -> Result<(), String> {
+    /// Destroys the key pair labelled `label`; returns how many objects
+    /// went (none there is no error).
+    pub fn destroy(&self, label: &str) -> Result<usize, String> {
         self.with_session(|s| {
             let objects = s
                 .find_objects(&[Attribute::Label(label.as_bytes().to_vec())])
                 .map_err(ck("find"))?;
-            for o in objects {
+            for &o in &objects {
                 s.destroy_object(o).map_err(ck("destroy"))?;
             }
-            Ok(())
+            Ok(objects.len())
         })
     }
 

@@ -18,8 +18,9 @@ use crate::policy::Policy;
 use crate::state::{KeyRecord, KeyState, ZoneState};
 
 /// Does the key match what the policy asks for now (algorithm, scheme,
-/// RSA key size)? A key of another size but the same algorithm is rolled
-/// like any key at the end of its life: no algorithm rollover is needed.
+/// RSA key size, key store)? A key of another size or store but the same
+/// algorithm is rolled like any key at the end of its life: no algorithm
+/// rollover is needed, and keys move between stores only that way.
 pub fn conforms(policy: &Policy, k: &KeyRecord) -> bool {
     let rsa = matches!(
         policy.algorithm,
@@ -29,6 +30,7 @@ pub fn conforms(policy: &Policy, k: &KeyRecord) -> bool {
         && k.algorithm == policy.algorithm.to_int()
         && (k.role == Role::Csk) == policy.csk
         && (!rsa || k.bits.is_none_or(|b| b == policy.rsa_bits))
+        && crate::keystore::store_of(&k.file) == policy.keystore.as_deref()
 }
 
 /// Does the key sign data (not only the DNSKEY RRset) when active?

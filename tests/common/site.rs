@@ -9,6 +9,16 @@ use std::process::{Command, Output};
 pub const T0: u64 = 1_798_761_600; // 2027-01-01T00:00:00Z
 pub const DAY: u64 = 86400;
 
+/// Policy lines with short lifetimes and waits, so that rollovers follow
+/// each other within simulated months: ZSK 30 days, KSK 90.
+pub const FAST_ROLLOVERS: &str = r#"zsk = { lifetime = "30d" }
+ksk = { lifetime = "90d" }
+keys = { ttl = "1h", publish_safety = "1h", retire_safety = "1h", purge = "2d" }
+signatures = { resign = "1d", refresh = "5d", validity = "14d", validity_denial = "14d", validity_keyset = "14d", jitter = "1d", inception_offset = "1h", max_zone_ttl = "1d" }
+zone = { propagation_delay = "2h" }
+parent = { propagation_delay = "1h", ds_ttl = "1h", registration_delay = "2d" }
+"#;
+
 pub struct Site {
     pub dir: tempfile::TempDir,
 }
