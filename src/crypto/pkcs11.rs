@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
@@ -54,10 +54,16 @@ pub struct Token {
     slot: Slot,
     label: String,
     pin: AuthPin,
-    /// Sessions not in use; a signing thread takes one and gives it back.
-    idle: Mutex<Vec<Session>>,
-    /// Sessions the token gave, and whether it refused one more.
-    opened: Mutex<(usize, bool)>,
+    pool: Mutex<Pool>,
+    /// Signalled when a session goes back to the pool.
+    returned: Condvar,
+}
+
+/// Sessions not in use: a signing thread takes one and gives it back.
+struct Pool {
+    idle: Vec<Session>,
+    /// The token refused one more session: wait for one to come back.
+    refused: bool,
 }
 
 fn ck(what: &str) -> impl Fn(CkError) -> String + '_ {
@@ -86,8 +92,11 @@ impl Token {
             slot,
             label: label.to_string(),
             pin,
-            idle: Mutex::new(Vec::new()),
-            opened: Mutex::new((0, false)),
+            pool: Mutex::new(Pool {
+                idle: Vec::new(),
+                refused: false,
+            }),
+            returned: Condvar::new(),
         };
         // The first session logs in for all (login state is per application).
         let first = token.open_session()?.ok_or("the token opens no session")?;
@@ -112,34 +121,41 @@ impl Token {
         Ok(Some(session))
     }
 
-    /// Runs `f` with a session of the pool: an idle one, a new one while
-    /// the token gives them, else one another thread gives back.
+    /// Runs `f` with a session of the pool.
     fn with_session<T>(&self, f: impl FnOnce(&Session) -> Result<T, String>) -> Result<T, String> {
-        let session = loop {
-            if let Some(s) = self.idle.lock().map_err(|_| "session pool poisoned")?.pop() {
-                break s;
-            }
-            let refused = self.opened.lock().map_err(|_| "session pool poisoned")?.1;
-            if !refused {
-                match self.open_session()? {
-                    Some(s) => {
-                        self.opened.lock().map_err(|_| "session pool poisoned")?.0 += 1;
-                        break s;
-                    }
-                    None => self.opened.lock().map_err(|_| "session pool poisoned")?.1 = true,
-                }
-            }
-            std::thread::yield_now();
-        };
+        let session = self.take()?;
         let out = f(&session);
         self.give_back(session);
         out
     }
 
-    fn give_back(&self, session: Session) {
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(session);
+    /// An idle session, a new one while the token gives them, else the
+    /// next one another thread gives back.
+    fn take(&self) -> Result<Session, String> {
+        let poisoned = |_| "PKCS#11 session pool poisoned".to_string();
+        let mut pool = self.pool.lock().map_err(poisoned)?;
+        loop {
+            if let Some(s) = pool.idle.pop() {
+                return Ok(s);
+            }
+            if !pool.refused {
+                drop(pool);
+                if let Some(s) = self.open_session()? {
+                    return Ok(s);
+                }
+                pool = self.pool.lock().map_err(poisoned)?;
+                pool.refused = true;
+                continue;
+            }
+            pool = self.returned.wait(pool).map_err(poisoned)?;
         }
+    }
+
+    fn give_back(&self, session: Session) {
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.idle.push(session);
+        }
+        self.returned.notify_one();
     }
 
     /// Does the token have the mechanism a key of `alg` is made and signs
