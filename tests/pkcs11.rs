@@ -199,9 +199,9 @@ fn run_keeps_its_keys_in_the_token_and_moves_them_by_rollover() {
     let mut seen_tags: BTreeSet<String> = BTreeSet::new();
     let mut last_keys = String::new();
     let token = open(PIN).expect("open the token");
-    let moved_at = T0 + 200 * DAY;
+    let moved_at = T0 + 300 * DAY;
     let mut moved = false;
-    while now < T0 + 260 * DAY {
+    while now < T0 + 366 * DAY {
         if !moved && now >= moved_at {
             std::fs::write(site.path("zonesign.toml"), config(false)).unwrap();
             moved = true;
@@ -254,7 +254,7 @@ fn run_keeps_its_keys_in_the_token_and_moves_them_by_rollover() {
         "{runs} runs, {judged} judged, {} token keys used; at the end: {files:?}",
         seen_tags.len()
     );
-    // ZSKs every 30 days and KSKs every 90 over 200 days: many keys.
+    // ZSKs every 30 days and KSKs every 90 over 300 days: many keys.
     assert!(seen_tags.len() >= 8, "{seen_tags:?}");
     assert!(
         files.iter().all(|f| !f.starts_with("pkcs11:")),
