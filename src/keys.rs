@@ -45,6 +45,15 @@ impl Role {
     pub fn signs_zone(self) -> bool {
         matches!(self, Role::Zsk | Role::Csk)
     }
+
+    /// DNSKEY flags of a key of this role: the SEP bit for KSKs and CSKs.
+    pub fn flags(self) -> u16 {
+        if self.signs_keyset() {
+            FLAGS_KSK
+        } else {
+            FLAGS_ZSK
+        }
+    }
 }
 
 /// A key pair ready to sign, with its DNSKEY.
@@ -137,11 +146,7 @@ impl SigningKey {
 /// makes none, but an imported one still signs until it is rolled.
 pub fn weak_key_warning(tag: u16, alg: SecurityAlgorithm, bits: Option<u32>) -> Option<String> {
     let bits = bits.filter(|&b| b < 2048)?;
-    matches!(
-        alg,
-        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512
-    )
-    .then(|| {
+    crate::crypto::is_rsa(alg).then(|| {
         format!(
             "key {tag}: {alg} of {bits} bits, under the 2048 RFC 8624 asks for; it still \
              signs, and a policy with bits = 2048 or more rolls it"
@@ -195,6 +200,21 @@ pub fn rsa_bits_ok(bits: u32) -> Result<(), String> {
     }
 }
 
+/// Can zonesign make keys of `alg` (and `rsa_bits`, for RSA)? Asked
+/// before any key is made, wherever it is made.
+pub fn check_generated(alg: SecurityAlgorithm, rsa_bits: u32) -> Result<()> {
+    if !GENERATED.contains(&alg) {
+        return Err(Error::Sign(format!(
+            "cannot generate {alg} keys (these can be: {})",
+            generated_names()
+        )));
+    }
+    if crate::crypto::is_rsa(alg) {
+        rsa_bits_ok(rsa_bits).map_err(Error::Sign)?;
+    }
+    Ok(())
+}
+
 /// Generates a key pair with the fastest backend that makes keys of
 /// `alg` (and `rsa_bits` for RSA; RFC 8624 sizes only).
 pub fn generate(
@@ -203,18 +223,7 @@ pub fn generate(
     flags: u16,
     rsa_bits: u32,
 ) -> Result<(SecretKeyBytes, SigningKey)> {
-    if !GENERATED.contains(&alg) {
-        return Err(Error::Sign(format!(
-            "cannot generate {alg} keys (these can be: {})",
-            generated_names()
-        )));
-    }
-    if matches!(
-        alg,
-        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512
-    ) {
-        rsa_bits_ok(rsa_bits).map_err(Error::Sign)?;
-    }
+    check_generated(alg, rsa_bits)?;
     let (secret, public) = crate::crypto::generate(alg, rsa_bits)
         .map_err(|e| Error::Sign(format!("key generation failed: {e}")))?;
     let dnskey = Dnskey::new(flags, 3, alg, Bytes::from(public))

@@ -87,14 +87,6 @@ fn token(cfg: &Config, name: &str) -> Result<Arc<Token>> {
     Ok(t)
 }
 
-fn flags(role: Role) -> u16 {
-    if role == Role::Zsk {
-        keys::FLAGS_ZSK
-    } else {
-        keys::FLAGS_KSK
-    }
-}
-
 /// The signing key of a record, from its files or its token.
 pub fn load(cfg: &Config, rec: &KeyRecord, owner: &StoredName) -> Result<SigningKey> {
     match location(&rec.file) {
@@ -105,7 +97,7 @@ pub fn load(cfg: &Config, rec: &KeyRecord, owner: &StoredName) -> Result<Signing
                 .find(alg, label)
                 .map_err(|e| Error::Sign(format!("keystore {store}: {e}")))?;
             let dnskey = Dnskey::new(
-                flags(rec.role),
+                rec.role.flags(),
                 3,
                 alg,
                 Bytes::copy_from_slice(found.public()),
@@ -192,7 +184,7 @@ fn generate_files(
     journal: &mut dyn FnMut(&str) -> Result<()>,
 ) -> Result<Option<(SigningKey, String)>> {
     let (secret, key): (SecretKeyBytes, SigningKey) =
-        keys::generate(new.owner, new.alg, flags(new.role), new.rsa_bits)?;
+        keys::generate(new.owner, new.alg, new.role.flags(), new.rsa_bits)?;
     if new.taken.contains(&key.key_tag) {
         return Ok(None);
     }
@@ -216,12 +208,7 @@ fn generate_in_token(
     if !t.offers(alg) {
         return Err(failed(format!("the token has no mechanism for {alg} keys")));
     }
-    if matches!(
-        alg,
-        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512
-    ) {
-        keys::rsa_bits_ok(new.rsa_bits).map_err(Error::Sign)?;
-    }
+    keys::check_generated(alg, new.rsa_bits)?;
     // Made under a name of its own, renamed once its key tag is known.
     let mut nonce = [0u8; 8];
     crate::crypto::fill_random(&mut nonce).map_err(failed)?;
@@ -235,7 +222,7 @@ fn generate_in_token(
         .generate(alg, new.rsa_bits, &provisional, &nonce)
         .map_err(failed)?;
     let dnskey = Dnskey::new(
-        flags(new.role),
+        new.role.flags(),
         3,
         alg,
         Bytes::copy_from_slice(made.public()),

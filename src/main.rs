@@ -403,12 +403,12 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let zone = zonesign::zone::parse_origin(&a.zone)?;
             let alg = keys::parse_algorithm(&a.algorithm)
                 .ok_or_else(|| Error::Usage(format!("unknown algorithm '{}'", a.algorithm)))?;
-            let flags = if a.ksk {
-                keys::FLAGS_KSK
+            let role = if a.ksk {
+                keys::Role::Ksk
             } else {
-                keys::FLAGS_ZSK
+                keys::Role::Zsk
             };
-            let (secret, key) = keys::generate(&zone, alg, flags, a.bits)?;
+            let (secret, key) = keys::generate(&zone, alg, role.flags(), a.bits)?;
             let base = keys::write_bind_files(&a.dir, &key, &secret)?;
             println!(
                 "{}",

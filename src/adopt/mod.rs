@@ -17,7 +17,6 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use domain::base::iana::{Rtype, SecurityAlgorithm};
-use domain::crypto::sign::SecretKeyBytes;
 use domain::rdata::{Dnskey, Ds};
 
 use crate::batch::ZoneTree;
@@ -153,7 +152,7 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
     state.save(&state_path)?;
     let report = crate::verify::verify_zone(&served, (!ds.is_empty()).then_some(&ds[..]), req.now);
     let weak = state.keys.iter().filter_map(|k| {
-        let alg = domain::base::iana::SecurityAlgorithm::from_int(k.algorithm);
+        let alg = SecurityAlgorithm::from_int(k.algorithm);
         crate::keys::weak_key_warning(k.tag, alg, k.bits)
     });
     let served_errors = report
@@ -245,9 +244,10 @@ fn take_matching(
         return None;
     }
     let mut m = slot.take()?;
-    let fits;
-    (m.secret, fits) = with_algorithm(m.secret, dnskey.algorithm());
-    let signer = fits
+    // An RSA key from a PEM file serves whichever RSA algorithm its DNSKEY
+    // names.
+    m.secret = crate::crypto::with_rsa_algorithm(m.secret, dnskey.algorithm());
+    let signer = (m.secret.algorithm() == dnskey.algorithm())
         .then(|| SigningKey::from_parts(apex.clone(), &m.secret, dnskey.clone()).ok())
         .flatten()
         .filter(|key| {
@@ -260,20 +260,6 @@ fn take_matching(
         None => {
             *slot = Some(m);
             None
-        }
-    }
-}
-
-/// `secret` as a key of `alg`, and whether it can be one: an RSA key from
-/// a PEM file serves whichever RSA algorithm its DNSKEY names.
-fn with_algorithm(secret: SecretKeyBytes, alg: SecurityAlgorithm) -> (SecretKeyBytes, bool) {
-    use SecretKeyBytes::{RsaSha256, RsaSha512};
-    match (secret, alg) {
-        (RsaSha256(k) | RsaSha512(k), SecurityAlgorithm::RSASHA256) => (RsaSha256(k), true),
-        (RsaSha256(k) | RsaSha512(k), SecurityAlgorithm::RSASHA512) => (RsaSha512(k), true),
-        (other, alg) => {
-            let fits = other.algorithm() == alg;
-            (other, fits)
         }
     }
 }

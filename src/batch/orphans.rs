@@ -19,6 +19,8 @@ use crate::zone::StoredName;
 pub struct Journal {
     path: PathBuf,
     names: Vec<String>,
+    /// The keys may be published: a failing run keeps them.
+    kept: bool,
 }
 
 impl Journal {
@@ -26,6 +28,7 @@ impl Journal {
         Journal {
             path: path(cfg, zone),
             names: Vec::new(),
+            kept: false,
         }
     }
 
@@ -33,6 +36,21 @@ impl Journal {
     pub fn add(&mut self, base: &str) -> Result<()> {
         self.names.push(base.to_string());
         crate::atomic::write_atomic(&self.path, self.names.join("\n").as_bytes(), false)
+    }
+
+    /// The output holding the new keys is published: they must stay.
+    pub fn keep(&mut self) {
+        self.kept = true;
+    }
+
+    /// The run failed: deletes the keys it made, unless they were kept.
+    /// The journal stays for the next run to sweep, should a deletion fail.
+    pub fn undo(&self, cfg: &Config) {
+        if !self.kept {
+            for name in &self.names {
+                let _ = keystore::delete(cfg, name);
+            }
+        }
     }
 
     /// The keys are in the state, or deleted: nothing is left to sweep.

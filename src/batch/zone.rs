@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use domain::base::iana::SecurityAlgorithm;
 use domain::rdata::Dnskey;
 
 use super::last::{Reading, text_sha256};
@@ -51,18 +52,12 @@ pub fn run_zone(
         crate::atomic::remove_stale(&path);
     }
     keys::remove_stale_temp(&cfg.paths.keys, &parse_origin(name)?);
-    let mut generated: Vec<String> = Vec::new();
     let mut journal = super::orphans::Journal::new(cfg, name);
-    let result = sign_and_write(cfg, entry, tree, opts, &mut generated, &mut journal);
+    let result = sign_and_write(cfg, entry, tree, opts, &mut journal);
     match &result {
         // The state holds the new keys.
         Ok(_) => journal.close()?,
-        // Left for the next run to sweep, should a deletion here fail.
-        Err(_) => {
-            for file in &generated {
-                let _ = keystore::delete(cfg, file);
-            }
-        }
+        Err(_) => journal.undo(cfg),
     }
     result
 }
@@ -72,7 +67,6 @@ fn sign_and_write(
     entry: &ZoneEntry,
     tree: &ZoneTree,
     opts: &RunOptions,
-    generated: &mut Vec<String>,
     journal: &mut super::orphans::Journal,
 ) -> Result<ZoneReport> {
     let name = &entry.name;
@@ -182,7 +176,6 @@ fn sign_and_write(
     let outcome = lifecycle::advance(policy, &state, &events, now, |req| {
         let rec = new_key(cfg, &apex, policy, req, &taken, journal)?;
         taken.push(rec.tag);
-        generated.push(rec.file.clone());
         report.generated.push(rec.tag);
         Ok::<_, Error>(rec)
     })?;
@@ -319,10 +312,10 @@ fn sign_and_write(
         pending.commit()?;
         report.written.push(out_path.display().to_string());
     }
-    // The published zone may now hold the new keys' DNSKEYs: their files
-    // stay, whatever fails next (the next run then finds keys the state
-    // does not know, and says how to take them over).
-    generated.clear();
+    // The published zone may now hold the new keys' DNSKEYs: they stay,
+    // whatever fails next (the next run then finds keys the state does not
+    // know, and says how to take them over).
+    journal.keep();
     // Not reported: the cache is the run's own, not an output.
     write_if_changed(&sigs_path, &cache)?;
     let ds_path = ds_file(cfg, name);
@@ -497,7 +490,7 @@ impl<'a> Keyring<'a> {
     /// so that a policy's `bits` can tell whether they conform.
     fn fill_bits(&mut self, state: &mut ZoneState) -> Result<()> {
         for k in &mut state.keys {
-            let rsa = [8, 10].contains(&k.algorithm);
+            let rsa = crate::crypto::is_rsa(SecurityAlgorithm::from_int(k.algorithm));
             if rsa && k.bits.is_none() && k.state != KeyState::Dead {
                 let key = self.take(k)?;
                 k.bits = Some(key.bits());

@@ -39,10 +39,7 @@ pub fn sign(k: &Key, data: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 pub fn verify(alg: SecurityAlgorithm, public: &[u8], data: &[u8], sig: &[u8]) -> Option<bool> {
-    if !matches!(
-        alg,
-        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512
-    ) {
+    if !super::is_rsa(alg) {
         return None;
     }
     let Some((e, n)) = super::rsa_public(public) else {
@@ -61,10 +58,7 @@ pub fn generate(
     alg: SecurityAlgorithm,
     bits: u32,
 ) -> Option<Result<(SecretKeyBytes, Vec<u8>), String>> {
-    if !matches!(
-        alg,
-        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512
-    ) {
+    if !super::is_rsa(alg) {
         return None;
     }
     Some(generate_rsa(bits))

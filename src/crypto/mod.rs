@@ -288,6 +288,14 @@ pub fn with_rsa_algorithm(secret: SecretKeyBytes, alg: SecurityAlgorithm) -> Sec
     }
 }
 
+/// RSASHA256 or RSASHA512: the algorithms whose key size is a choice.
+pub fn is_rsa(alg: SecurityAlgorithm) -> bool {
+    matches!(
+        alg,
+        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512
+    )
+}
+
 /// The key size in bits: the RSA modulus, or the curve's size.
 pub fn key_bits(alg: SecurityAlgorithm, public: &[u8]) -> Option<u32> {
     match alg {
@@ -352,8 +360,9 @@ fn ecdsa_scalar(secret: &SecretKeyBytes) -> Option<&[u8]> {
 }
 
 /// A DNSKEY ECDSA key (x‖y, RFC 6605 s4) as an uncompressed SEC1 point.
-fn sec1_point(public: &[u8]) -> Vec<u8> {
-    let mut point = Vec::with_capacity(public.len() + 1);
+/// On the stack: verification makes one per signature.
+fn sec1_point(public: &[u8]) -> smallvec::SmallVec<[u8; 128]> {
+    let mut point = smallvec::SmallVec::new();
     point.push(4);
     point.extend_from_slice(public);
     point

@@ -45,7 +45,7 @@ fn digest(alg: SecurityAlgorithm) -> Option<MessageDigest> {
 fn ec_public(nid: Nid, public: &[u8]) -> Result<EcKey<Public>, openssl::error::ErrorStack> {
     let group = EcGroup::from_curve_name(nid)?;
     let mut ctx = openssl::bn::BigNumContext::new()?;
-    let point = EcPoint::from_bytes(&group, &sec1_point(public), &mut ctx)?;
+    let point = EcPoint::from_bytes(&group, &sec1_point(public)[..], &mut ctx)?;
     EcKey::from_public_key(&group, &point)
 }
 

@@ -47,7 +47,7 @@ macro_rules! ring_like_backend {
                 SecretKeyBytes::EcdsaP256Sha256(_) | SecretKeyBytes::EcdsaP384Sha384(_) => {
                     let signing = ecdsa_signing(alg).ok_or("not an ECDSA algorithm")?;
                     let d = ecdsa_scalar(secret).ok_or("not an ECDSA key")?;
-                    ecdsa_load(signing, d, &sec1_point(public))
+                    ecdsa_load(signing, d, &sec1_point(public)[..])
                         .map(Key::Ecdsa)
                         .map_err(refused)
                 }

@@ -10,8 +10,6 @@
 //! algorithm of the DNSKEY RRset and of the DS RRset signs every RRset
 //! (RFC 4035 s2.2, RFC 6840 s5.11).
 
-use domain::base::iana::SecurityAlgorithm;
-
 use super::timing::Timing;
 use crate::keys::Role;
 use crate::policy::Policy;
@@ -22,10 +20,7 @@ use crate::state::{KeyRecord, KeyState, ZoneState};
 /// algorithm is rolled like any key at the end of its life: no algorithm
 /// rollover is needed, and keys move between stores only that way.
 pub fn conforms(policy: &Policy, k: &KeyRecord) -> bool {
-    let rsa = matches!(
-        policy.algorithm,
-        SecurityAlgorithm::RSASHA256 | SecurityAlgorithm::RSASHA512
-    );
+    let rsa = crate::crypto::is_rsa(policy.algorithm);
     !policy.insecure
         && k.algorithm == policy.algorithm.to_int()
         && (k.role == Role::Csk) == policy.csk

@@ -122,6 +122,16 @@ impl Site {
         out
     }
 
+    /// `zonesign run` that must fail (exit 1), saying each of `says`.
+    pub fn run_fails(&self, now: u64, says: &[&str]) -> String {
+        let (code, out) = self.zonesign(now, &["run"]);
+        assert_eq!(code, 1, "{out}");
+        for s in says {
+            assert!(out.contains(s), "{s:?} not in: {out}");
+        }
+        out
+    }
+
     /// `zonesign run --json`, parsed.
     pub fn run_json(&self, now: u64, args: &[&str]) -> serde_json::Value {
         let mut a = vec!["--json", "run"];
