@@ -1,7 +1,9 @@
 //! Where private keys live: BIND files in the keys directory (the default),
 //! or a PKCS#11 token that a `[keystore.NAME]` table describes and a
 //! policy's `keystore = "NAME"` chooses. A key record's `file` says which:
-//! a BIND file base name, or `pkcs11:NAME:LABEL` for a key in a token.
+//! a BIND file base name, or `pkcs11:NAME:KEY` for a key in a token, where
+//! KEY is the pair's label, or `id=HEX` for its CKA_ID (keys taken over
+//! from another signer whose labels do not name one pair).
 //!
 //! A key never moves between stores: a policy that names another store
 //! makes the keys it has non-conforming, and the lifecycle rolls them to
@@ -16,7 +18,7 @@ use domain::crypto::sign::SecretKeyBytes;
 use domain::rdata::Dnskey;
 
 use crate::config::{Config, Keystore};
-use crate::crypto::pkcs11::Token;
+use crate::crypto::pkcs11::{KeyRef, Token};
 use crate::error::{Error, Result};
 use crate::keys::{self, Role, SigningKey};
 use crate::state::KeyRecord;
@@ -29,8 +31,9 @@ const TOKEN_PREFIX: &str = "pkcs11:";
 pub enum Location<'a> {
     /// BIND files of this base name in the keys directory.
     Files(&'a str),
-    /// A key pair in the token of keystore `store`, labelled `label`.
-    Token { store: &'a str, label: &'a str },
+    /// A key pair in the token of keystore `store`, named by `key` (a
+    /// label, or `id=HEX`).
+    Token { store: &'a str, key: &'a str },
 }
 
 /// Reads a key record's `file`.
@@ -39,7 +42,7 @@ pub fn location(file: &str) -> Location<'_> {
         .strip_prefix(TOKEN_PREFIX)
         .and_then(|r| r.split_once(':'))
     {
-        Some((store, label)) => Location::Token { store, label },
+        Some((store, key)) => Location::Token { store, key },
         None => Location::Files(file),
     }
 }
@@ -91,30 +94,35 @@ fn token(cfg: &Config, name: &str) -> Result<Arc<Token>> {
 pub fn load(cfg: &Config, rec: &KeyRecord, owner: &StoredName) -> Result<SigningKey> {
     match location(&rec.file) {
         Location::Files(base) => keys::load_bind(&cfg.paths.keys.join(base)),
-        Location::Token { store, label } => {
+        Location::Token { store, key } => {
             let alg = SecurityAlgorithm::from_int(rec.algorithm);
+            let failed = |e: String| Error::Sign(format!("keystore {store}: {e}"));
             let found = token(cfg, store)?
-                .find(alg, label)
-                .map_err(|e| Error::Sign(format!("keystore {store}: {e}")))?;
+                .find(alg, &KeyRef::parse(key).map_err(failed)?)
+                .map_err(failed)?;
             let dnskey = Dnskey::new(
                 rec.role.flags(),
                 3,
                 alg,
                 Bytes::copy_from_slice(found.public()),
             )
-            .map_err(|e| Error::Sign(format!("keystore {store}: {label}: {e}")))?;
+            .map_err(|e| failed(format!("{key}: {e}")))?;
             Ok(SigningKey::from_token(owner.clone(), dnskey, found))
         }
     }
 }
 
-/// Are the key files there? A token key is checked when it is loaded.
+/// Is the key there: its files, or its private key in its token? A token
+/// that cannot be opened counts as missing; loading the key says why.
 pub fn present(cfg: &Config, file: &str) -> bool {
     match location(file) {
         Location::Files(base) => keys::key_files(&cfg.paths.keys, base)
             .iter()
             .all(|p| p.exists()),
-        Location::Token { .. } => true,
+        Location::Token { store, key } => KeyRef::parse(key)
+            .ok()
+            .zip(token(cfg, store).ok())
+            .is_some_and(|(key, t)| t.holds(&key).unwrap_or(false)),
     }
 }
 
@@ -123,10 +131,63 @@ pub fn present(cfg: &Config, file: &str) -> bool {
 pub fn delete(cfg: &Config, file: &str) -> Result<bool> {
     match location(file) {
         Location::Files(base) => keys::delete_key_files(&cfg.paths.keys, base).map(|()| true),
-        Location::Token { store, label } => token(cfg, store)?
-            .destroy(label)
-            .map(|n| n > 0)
-            .map_err(|e| Error::Sign(format!("keystore {store}: {e}"))),
+        Location::Token { store, key } => {
+            let failed = |e: String| Error::Sign(format!("keystore {store}: {e}"));
+            token(cfg, store)?
+                .destroy(&KeyRef::parse(key).map_err(failed)?)
+                .map(|n| n > 0)
+                .map_err(failed)
+        }
+    }
+}
+
+/// The key pairs in keystore `store`'s token that another signer made, to
+/// take over with the zone they sign.
+pub struct Catalog<'a> {
+    store: &'a str,
+    token: Arc<Token>,
+    keys: Vec<crate::crypto::pkcs11::Listed>,
+}
+
+impl<'a> Catalog<'a> {
+    /// Lists the token of keystore `store`.
+    pub fn open(cfg: &Config, store: &'a str) -> Result<Catalog<'a>> {
+        let token = token(cfg, store)?;
+        let keys = token
+            .catalog()
+            .map_err(|e| Error::Sign(format!("keystore {store}: {e}")))?;
+        Ok(Catalog { store, token, keys })
+    }
+
+    /// The token key whose public key is `dnskey`'s, as a signing key and
+    /// the key record's `file`.
+    pub fn find(
+        &self,
+        owner: &StoredName,
+        dnskey: &Dnskey<Bytes>,
+    ) -> Result<Option<(SigningKey, String)>> {
+        let alg = dnskey.algorithm();
+        let family = if crate::crypto::is_rsa(alg) {
+            SecurityAlgorithm::RSASHA256
+        } else {
+            alg
+        };
+        let Some(listed) = self
+            .keys
+            .iter()
+            .find(|k| k.alg == family && k.public == dnskey.public_key().as_ref())
+        else {
+            return Ok(None);
+        };
+        let found = self
+            .token
+            .find(alg, &listed.key)
+            .map_err(|e| Error::Sign(format!("keystore {}: {e}", self.store)))?;
+        let file = format!("{TOKEN_PREFIX}{}:{}", self.store, listed.key);
+        Ok(Some((
+            SigningKey::from_token(owner.clone(), dnskey.clone(), found),
+            file,
+        )))
     }
 }
 
@@ -229,7 +290,7 @@ fn generate_in_token(
     )
     .map_err(|e| failed(e.to_string()))?;
     if new.taken.contains(&dnskey.key_tag()) {
-        t.destroy(&provisional).map_err(failed)?;
+        t.destroy(&KeyRef::Label(provisional)).map_err(failed)?;
         return Ok(None);
     }
     let name = label(new.owner, alg, dnskey.key_tag(), new.role);
@@ -271,7 +332,7 @@ mod tests {
             location("pkcs11:hsm:Kexample.+013+00001 ksk"),
             Location::Token {
                 store: "hsm",
-                label: "Kexample.+013+00001 ksk"
+                key: "Kexample.+013+00001 ksk"
             }
         );
         assert_eq!(store_of("pkcs11:hsm:x"), Some("hsm"));

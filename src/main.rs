@@ -71,7 +71,7 @@ enum Cmd {
     DsGone { zone: String, keytag: u16 },
     /// Start a key rollover at the next run.
     Rollover(RolloverArgs),
-    /// Take over a zone signed elsewhere (BIND, Knot, ldns) with its keys
+    /// Take over a zone signed elsewhere (BIND, Knot, OpenDNSSEC, ldns) with its keys
     /// and the parent's DS unchanged: no rollover, nothing to do at the parent.
     Adopt(AdoptArgs),
     /// Print OpenDNSSEC's kasp.xml as zonesign.toml [policy.NAME] tables.
@@ -117,8 +117,17 @@ struct AdoptArgs {
     signed: PathBuf,
     /// The previous signer's private keys: directories or files holding BIND
     /// key pairs (K<zone>.+<alg>+<tag>.key/.private) or PEM files (Knot's keys/).
-    #[arg(long = "keys", value_name = "PATH", required = true)]
+    #[arg(
+        long = "keys",
+        value_name = "PATH",
+        required_unless_present = "keystore"
+    )]
     keys: Vec<PathBuf>,
+    /// A keystore (`[keystore.NAME]` in the configuration) whose token holds
+    /// the previous signer's keys, as OpenDNSSEC keeps them: each DNSKEY is
+    /// matched to a token key by its public key; the keys stay in the token.
+    #[arg(long, value_name = "NAME")]
+    keystore: Vec<String>,
     /// Knot's key list (`keymgr -j ZONE list`), to date the PEM keys.
     #[arg(long, value_name = "FILE")]
     knot_list: Option<PathBuf>,
@@ -330,6 +339,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 zone: a.zone,
                 signed: a.signed,
                 keys: a.keys,
+                keystores: a.keystore,
                 knot_list: a.knot_list,
                 parent_ds: a.parent_ds,
                 parent_unsigned: a.parent_unsigned,

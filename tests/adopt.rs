@@ -11,6 +11,8 @@ mod cache;
 mod common;
 #[path = "common/site.rs"]
 mod site;
+#[path = "common/takeover.rs"]
+mod takeover;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -143,84 +145,18 @@ fn knot_signed(dir: &Path) -> (PathBuf, String, PathBuf, PathBuf) {
     )
 }
 
-/// (algorithm, tag) of the DNSKEYs in a signed zone's text.
 fn dnskeys(text: &str) -> std::collections::BTreeSet<(u8, u16)> {
-    cache::version(text, "", ZONE).dnskeys
+    takeover::dnskeys(text, ZONE)
 }
 
-/// Runs the adopted zone for `days` with a parent that serves the DS set
-/// a random while after it changes, judging every version. Returns how
-/// many runs and independent judgements there were.
 fn follow(site: &Site, served: &Path, served_ds: &str, days: u64) -> (usize, usize) {
-    let mut rng = fastrand::Rng::with_seed(7);
-    let mut parent = Parent {
-        serving: served_ds.to_string(),
-        pending: None,
-    };
-    let served_text = std::fs::read_to_string(served).unwrap();
-    let adopted = dnskeys(&served_text);
-    let mut before = cache::version(&served_text, served_ds, ZONE);
-    let mut last_keys = adopted.clone();
-    let (mut runs, mut judged) = (0, 0);
-    let parent_ds = site.path("parent.ds");
-    let mut now = T0;
-    while now < T0 + days * DAY {
-        parent.tick(now);
-        std::fs::write(&parent_ds, &parent.serving).unwrap();
-        site.run_ok(now, &["-q", "--parent-ds", parent_ds.to_str().unwrap()]);
-        runs += 1;
-        let at = zonesign::time::rfc3339(now);
-        let text = site.read(&site.signed(ZONE));
-        let (ok, out) = site.verify(ZONE, &parent_ds, now);
-        assert!(ok, "{at}: {out}");
-        let after = cache::version(&text, &parent.serving, ZONE);
-        let bad = cache::mixes(&before, &after);
-        assert!(
-            bad.is_empty(),
-            "{at}: a cache mixing versions fails: {bad:#?}"
-        );
-        let keys = dnskeys(&text);
-        if runs == 1 || keys != last_keys {
-            let ahead = ahead_keys(site);
-            let (ok, out) = oracle_at_with(&site.signed(ZONE), ZONE, &parent_ds, now, &ahead);
-            assert!(ok, "{at}: {out}");
-            judged += 1;
-            last_keys = keys;
-        }
-        before = after;
-        parent.wants(site.read(&site.ds(ZONE)), now, &mut rng);
-        now += rng.u64(6 * 3600..30 * 3600);
-    }
-    // The first rollovers after the takeover completed: no adopted key is
-    // left, and the parent serves only DS records of zonesign's own keys.
-    let end = dnskeys(&site.read(&site.signed(ZONE)));
-    assert!(
-        end.is_disjoint(&adopted),
-        "adopted keys {adopted:?} still in {end:?}"
-    );
-    let served_now = cache::version("", &parent.serving, ZONE).ds;
-    assert!(
-        !served_now.is_empty() && served_now.is_subset(&end),
-        "{served_now:?} {end:?}"
-    );
-    (runs, judged)
+    takeover::follow(site, ZONE, served, served_ds, T0, days)
 }
 
 fn adopt(site: &Site, signed: &Path, keys: &Path, ds: &str, more: &[&str]) -> (i32, String) {
-    std::fs::write(site.path("served.ds"), ds).unwrap();
-    let mut args = vec![
-        "adopt",
-        ZONE,
-        "--signed",
-        signed.to_str().unwrap(),
-        "--keys",
-        keys.to_str().unwrap(),
-        "--parent-ds",
-    ];
-    let served = site.path("served.ds");
-    args.push(served.to_str().unwrap());
+    let mut args = vec!["--keys", keys.to_str().unwrap()];
     args.extend_from_slice(more);
-    site.zonesign(T0, &args)
+    takeover::adopt(site, ZONE, T0, signed, ds, &args)
 }
 
 #[test]
@@ -243,7 +179,10 @@ fn a_zone_signed_by_bind_is_taken_over_without_a_rollover() {
     let served = dnskeys(&std::fs::read_to_string(&signed).unwrap());
     site.run_ok(
         T0,
-        &["--parent-ds", site.path("served.ds").to_str().unwrap()],
+        &[
+            "--parent-ds",
+            site.path(&format!("served-{ZONE}.ds")).to_str().unwrap(),
+        ],
     );
     assert_eq!(dnskeys(&site.read(&site.signed(ZONE))), served);
     assert!(site.serial(ZONE) > 2026120701);

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use site::*;
 
 use domain::base::iana::SecurityAlgorithm;
-use zonesign::crypto::pkcs11::Token;
+use zonesign::crypto::pkcs11::{KeyRef, Token};
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 const LABEL: &str = "zonesign-test";
@@ -87,6 +87,8 @@ fn the_token_key_store() {
     keys_made_in_the_token_sign_verify_and_go();
     run_keeps_its_keys_in_the_token_and_moves_them_by_rollover();
     token_faults_fail_the_run_and_keep_the_outputs();
+    // Last: the token is away for a while.
+    a_token_removed_in_the_middle_of_a_run_fails_it_and_keeps_the_outputs();
 }
 
 fn keys_made_in_the_token_sign_verify_and_go() {
@@ -128,12 +130,32 @@ fn keys_made_in_the_token_sign_verify_and_go() {
                 });
             }
         });
-        let again = token.find(alg, &label).expect("found by label");
+        let again = token
+            .find(alg, &KeyRef::Label(label.clone()))
+            .expect("found by label");
         assert_eq!(again.public(), key.public());
+        // The catalog another signer's keys are taken over from lists it by
+        // its public key.
+        let listed = token.catalog().expect("catalog");
+        assert!(
+            listed.iter().any(|l| l.key == KeyRef::Label(label.clone())
+                && l.public == key.public()
+                && (l.alg == alg || zonesign::crypto::is_rsa(alg))),
+            "{alg}: {listed:?}"
+        );
+        // Found by CKA_ID as well, and destroyed by it.
         token.relabel(&again, "renamed", b"id2").expect("relabel");
         assert!(token.labels().unwrap().contains(&"renamed".to_string()));
-        token.destroy("renamed").expect("destroy");
-        let gone = token.find(alg, "renamed").err().expect("destroyed");
+        let by_id = KeyRef::parse("id=696432").unwrap();
+        assert_eq!(
+            token.find(alg, &by_id).expect("by id").public(),
+            key.public()
+        );
+        assert_eq!(token.destroy(&by_id).expect("destroy"), 2);
+        let gone = token
+            .find(alg, &KeyRef::Label("renamed".into()))
+            .err()
+            .expect("destroyed");
         assert!(gone.contains("0 private"), "{gone}");
         made += 1;
     }
@@ -331,11 +353,62 @@ fn token_faults_fail_the_run_and_keep_the_outputs() {
         .find(|f| f.ends_with(" zsk"))
         .expect("a ZSK in the token");
     token
-        .destroy(zsk.trim_start_matches("pkcs11:hsm:"))
+        .destroy(&KeyRef::Label(zsk.trim_start_matches("pkcs11:hsm:").into()))
         .unwrap();
-    expect_failure(
-        config(true),
-        later,
-        &["FAILED", "0 private and 0 public keys"],
+    // Noticed at once, by a run with nothing to re-sign as by a later one.
+    for now in [T0 + 3600 + 60, later] {
+        expect_failure(
+            config(true),
+            now,
+            &["FAILED", "0 private and 0 public keys"],
+        );
+    }
+}
+
+/// The token goes away while a run signs a 20,000-name zone with its keys
+/// (its directory moved away, as SoftHSM sees an HSM pulled out): the run
+/// fails (exit 1) saying so, and the outputs stay as they were.
+fn a_token_removed_in_the_middle_of_a_run_fails_it_and_keeps_the_outputs() {
+    let zone = "removed.example";
+    let site = Site::new(&config(true));
+    let names: String = (0..20_000)
+        .map(|i| format!("h{i} IN A 192.0.{}.{}\n", i / 250, i % 250))
+        .collect();
+    site.write_zone(zone, &zone_text(zone, 1, &names));
+    site.run_ok(T0, &["-q"]);
+    let outputs = || [site.signed(zone), site.ds(zone), site.state(zone)].map(|p| site.read(&p));
+    let before = outputs();
+    let tokens = token_dir().join("tokens");
+    let [uuid] = &std::fs::read_dir(&tokens)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect::<Vec<_>>()[..]
+    else {
+        panic!("one token directory wanted in {}", tokens.display());
+    };
+    let away = token_dir().join("pulled-out");
+    // Ten days on, every signature is due for a refresh: about 40,000 in
+    // the token, seconds of work; the token goes 0.6 s into it.
+    let run = site
+        .command(T0 + 10 * DAY, &["run"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    std::fs::rename(uuid, &away).unwrap();
+    let out = run.wait_with_output().unwrap();
+    std::fs::rename(&away, uuid).unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAILED")
+            && (text.contains("went away during the run") || text.contains("no token labelled")),
+        "{text}"
     );
+    assert!(outputs() == before, "outputs changed: {text}");
+    eprintln!("token pulled out: {}", text.lines().next().unwrap_or(""));
+    // Back in place, the next run signs.
+    site.run_ok(T0 + 10 * DAY, &["-q"]);
 }

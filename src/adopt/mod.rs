@@ -2,7 +2,8 @@
 //! its DS unchanged, so that no rollover and no change at the parent is
 //! needed. The served signed zone says which keys resolvers know and which
 //! sign what; the parent's DS says which KSK is trusted; the previous
-//! signer's key files give the private keys and date them.
+//! signer's key files give the private keys and date them, or its PKCS#11
+//! token holds them (OpenDNSSEC), where they stay.
 //!
 //! Nothing is written unless every DNSKEY of the served zone has its
 //! private key and the served zone validates with the parent's DS: a key
@@ -37,6 +38,9 @@ pub struct Request {
     pub signed: PathBuf,
     /// Key directories or files (BIND pairs, PEM).
     pub keys: Vec<PathBuf>,
+    /// Keystores (`[keystore.NAME]`) whose tokens hold the previous
+    /// signer's keys: they stay there and sign from there.
+    pub keystores: Vec<String>,
     /// Knot's `keymgr -j ZONE list`, for the timing of PEM keys.
     pub knot_list: Option<PathBuf>,
     /// The DS records the parent serves (else the configuration's source).
@@ -77,6 +81,12 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
     let ds = parent_ds(cfg, tree, &name, &apex, req)?;
     let materials = sources::collect(&req.keys, &apex, req.knot_list.as_deref())?;
 
+    let catalogs = req
+        .keystores
+        .iter()
+        .map(|store| crate::keystore::Catalog::open(cfg, store))
+        .collect::<Result<Vec<_>>>()?;
+
     let sep_signs_keyset = keyset
         .iter()
         .any(|(k, signs_keyset, _)| *signs_keyset && k.is_secure_entry_point());
@@ -87,10 +97,16 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
     let mut missing = Vec::new();
     for (dnskey, signs_keyset, signs_zone) in &keyset {
         let tag = dnskey.key_tag();
-        let Some((m, key)) = pool
+        let (meta, file) = if let Some((m, key)) = pool
             .iter_mut()
             .find_map(|slot| take_matching(slot, &apex, dnskey))
-        else {
+        {
+            pairs.push((key, m.secret));
+            let file = crate::keys::file_base(&apex, dnskey.algorithm(), tag);
+            (m.meta, file)
+        } else if let Some(file) = in_token(&catalogs, &apex, dnskey)? {
+            (sources::Metadata::default(), file)
+        } else {
             missing.push(tag.to_string());
             continue;
         };
@@ -102,20 +118,20 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
             signs_zone: *signs_zone,
             ds_at_parent: ds.iter().any(|d| crate::ds::matches(&apex, d, dnskey)),
             sep_signs_keyset,
-            meta: m.meta,
-            file: crate::keys::file_base(&apex, dnskey.algorithm(), tag),
+            meta,
+            file,
             bits: crate::crypto::key_bits(dnskey.algorithm(), dnskey.public_key()),
         });
-        pairs.push((key, m.secret));
     }
     if !missing.is_empty() {
         return Err(Error::Zone {
             file: req.signed.clone(),
             reason: format!(
                 "DNSKEY {} of the served zone: no private key among {}. Every key resolvers \
-                 may hold must stay usable; give its key files. Nothing written",
+                 may hold must stay usable; give its key files (--keys) or the keystore of \
+                 the token that holds it (--keystore). Nothing written",
                 missing.join(" "),
-                list(&req.keys)
+                list(&req.keys, &req.keystores)
             ),
         });
     }
@@ -132,7 +148,9 @@ pub fn adopt(cfg: &Config, tree: &ZoneTree, req: &Request) -> Result<Adopted> {
     }
 
     let keys_dir = &cfg.paths.keys;
-    crate::atomic::create_dir(keys_dir, 0o700)?;
+    if !pairs.is_empty() {
+        crate::atomic::create_dir(keys_dir, 0o700)?;
+    }
     for (key, secret) in &pairs {
         crate::keys::write_bind_files(keys_dir, key, secret)?;
     }
@@ -250,11 +268,7 @@ fn take_matching(
     let signer = (m.secret.algorithm() == dnskey.algorithm())
         .then(|| SigningKey::from_parts(apex.clone(), &m.secret, dnskey.clone()).ok())
         .flatten()
-        .filter(|key| {
-            const PROBE: &[u8] = b"zonesign adoption probe";
-            key.sign(PROBE)
-                .is_ok_and(|sig| crate::verify::verify_signature(dnskey, PROBE, &sig).is_ok())
-        });
+        .filter(|key| signs_for(key, dnskey));
     match signer {
         Some(key) => Some((m, key)),
         None => {
@@ -264,10 +278,40 @@ fn take_matching(
     }
 }
 
-fn list(paths: &[PathBuf]) -> String {
-    paths
+/// The record `file` of the token key, in one of `catalogs`, that is
+/// `dnskey`'s private half.
+fn in_token(
+    catalogs: &[crate::keystore::Catalog<'_>],
+    apex: &StoredName,
+    dnskey: &Dnskey<Bytes>,
+) -> Result<Option<String>> {
+    for catalog in catalogs {
+        if let Some((key, file)) = catalog.find(apex, dnskey)?
+            && signs_for(&key, dnskey)
+        {
+            return Ok(Some(file));
+        }
+    }
+    Ok(None)
+}
+
+/// Does `key` make signatures that `dnskey` verifies? A public key that
+/// matches is not proof enough that the private half belongs to it.
+fn signs_for(key: &SigningKey, dnskey: &Dnskey<Bytes>) -> bool {
+    const PROBE: &[u8] = b"zonesign adoption probe";
+    key.sign(PROBE)
+        .is_ok_and(|sig| crate::verify::verify_signature(dnskey, PROBE, &sig).is_ok())
+}
+
+fn list(paths: &[PathBuf], keystores: &[String]) -> String {
+    let all: Vec<String> = paths
         .iter()
         .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+        .chain(keystores.iter().map(|k| format!("keystore {k}")))
+        .collect();
+    if all.is_empty() {
+        "none given".into()
+    } else {
+        all.join(", ")
+    }
 }

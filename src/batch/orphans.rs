@@ -95,7 +95,7 @@ pub fn sweep(
         // the first word of a token label.
         let base = match keystore::location(entry) {
             Location::Files(base) if base.starts_with(&prefix) && !base.contains('/') => base,
-            Location::Token { label, .. } if keystore::label_of_zone(label, apex) => {
+            Location::Token { key: label, .. } if keystore::label_of_zone(label, apex) => {
                 label.split(' ').next().unwrap_or(label)
             }
             _ => continue,

@@ -15,7 +15,7 @@ use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
-use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
@@ -25,6 +25,8 @@ use domain::base::iana::SecurityAlgorithm;
 const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
 const ED25519: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
+/// PrintableString "edwards25519".
+const ED25519_NAME: &[u8] = b"\x13\x0cedwards25519";
 
 /// The module loaded and initialised once per process: PKCS#11 wants one
 /// `C_Initialize` per application, and SoftHSM fails when two threads
@@ -208,39 +210,124 @@ impl Token {
             s.generate_key_pair(&make, &public, &private)
                 .map_err(ck("key generation"))
         })?;
-        self.find(alg, label)
+        self.find(alg, &KeyRef::Label(label.to_string()))
     }
 
-    /// The key pair labelled `label`.
-    pub fn find(self: &Arc<Self>, alg: SecurityAlgorithm, label: &str) -> Result<TokenKey, String> {
+    /// The key pair `key` names. The private key must be one object; the
+    /// public key comes from its public object, or from the private object
+    /// where a signer kept none (OpenDNSSEC's `SkipPublicKey`, RSA only).
+    pub fn find(
+        self: &Arc<Self>,
+        alg: SecurityAlgorithm,
+        key: &KeyRef,
+    ) -> Result<TokenKey, String> {
         let (private, public) = self.with_session(|s| {
             let find = |class| {
-                s.find_objects(&[
-                    Attribute::Class(class),
-                    Attribute::Label(label.as_bytes().to_vec()),
-                ])
-                .map_err(ck("find"))
+                s.find_objects(&[Attribute::Class(class), key.attribute()])
+                    .map_err(ck("find"))
             };
             Ok((
                 find(ObjectClass::PRIVATE_KEY)?,
                 find(ObjectClass::PUBLIC_KEY)?,
             ))
         })?;
-        let (&[private], &[public]) = (&private[..], &public[..]) else {
+        let (&[private], ..=1) = (&private[..], public.len()) else {
             return Err(format!(
-                "token {:?}: {} private and {} public keys labelled {label:?} (one of each wanted)",
+                "token {:?}: {} private and {} public keys named \"{key}\", where one of each \
+                 at most is wanted",
                 self.label,
                 private.len(),
                 public.len()
             ));
         };
-        let dnskey_public = self.with_session(|s| public_field(s, public, alg))?;
+        let public = public.first().copied();
+        let dnskey_public =
+            self.with_session(|s| public_field(s, public.unwrap_or(private), alg))?;
         Ok(TokenKey {
             token: self.clone(),
             private,
             public,
             alg,
             dnskey_public,
+        })
+    }
+
+    /// Is there a private key `key` names?
+    pub fn holds(&self, key: &KeyRef) -> Result<bool, String> {
+        self.with_session(|s| {
+            let found = s
+                .find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), key.attribute()])
+                .map_err(ck("find"))?;
+            Ok(!found.is_empty())
+        })
+    }
+
+    /// Every signing key pair in the token with its DNSKEY public key
+    /// field: what another signer left there, for taking it over.
+    pub fn catalog(&self) -> Result<Vec<Listed>, String> {
+        self.with_session(|s| {
+            let privates = s
+                .find_objects(&[
+                    Attribute::Class(ObjectClass::PRIVATE_KEY),
+                    Attribute::Sign(true),
+                ])
+                .map_err(ck("find"))?;
+            let mut out = Vec::new();
+            let mut labels = HashMap::<Vec<u8>, usize>::new();
+            for private in privates {
+                let attrs = s
+                    .get_attributes(
+                        private,
+                        &[
+                            AttributeType::Label,
+                            AttributeType::Id,
+                            AttributeType::KeyType,
+                            AttributeType::EcParams,
+                        ],
+                    )
+                    .map_err(ck("key attributes"))?;
+                let (mut label, mut id, mut kind, mut params) =
+                    (Vec::new(), Vec::new(), None, None);
+                for a in attrs {
+                    match a {
+                        Attribute::Label(v) => label = v,
+                        Attribute::Id(v) => id = v,
+                        Attribute::KeyType(t) => kind = Some(t),
+                        Attribute::EcParams(v) => params = Some(v),
+                        _ => {}
+                    }
+                }
+                let Some(alg) = kind.and_then(|k| family(k, params.as_deref())) else {
+                    continue;
+                };
+                // The public object of the pair shares the private key's ID.
+                let public = if id.is_empty() {
+                    Vec::new()
+                } else {
+                    s.find_objects(&[
+                        Attribute::Class(ObjectClass::PUBLIC_KEY),
+                        Attribute::Id(id.clone()),
+                    ])
+                    .map_err(ck("find"))?
+                };
+                let Ok(field) = public_field(s, public.first().copied().unwrap_or(private), alg)
+                else {
+                    continue;
+                };
+                *labels.entry(label.clone()).or_default() += 1;
+                out.push((label, id, alg, field));
+            }
+            Ok(out
+                .into_iter()
+                .map(|(label, id, alg, public)| {
+                    let by_label = !label.is_empty() && labels.get(&label) == Some(&1);
+                    let key = match String::from_utf8(label) {
+                        Ok(l) if by_label => KeyRef::Label(l),
+                        _ => KeyRef::Id(id),
+                    };
+                    Listed { key, alg, public }
+                })
+                .collect())
         })
     }
 
@@ -251,7 +338,7 @@ impl Token {
             Attribute::Id(id.to_vec()),
         ];
         self.with_session(|s| {
-            for object in [key.private, key.public] {
+            for object in std::iter::once(key.private).chain(key.public) {
                 s.update_attributes(object, &template)
                     .map_err(ck("relabel"))?;
             }
@@ -259,17 +346,21 @@ impl Token {
         })
     }
 
-    /// Destroys the key pair labelled `label`; returns how many objects
-    /// went (none there is no error).
-    pub fn destroy(&self, label: &str) -> Result<usize, String> {
+    /// Destroys the key pair `key` names; returns how many objects went
+    /// (none there is no error).
+    pub fn destroy(&self, key: &KeyRef) -> Result<usize, String> {
         self.with_session(|s| {
-            let objects = s
-                .find_objects(&[Attribute::Label(label.as_bytes().to_vec())])
-                .map_err(ck("find"))?;
-            for &o in &objects {
-                s.destroy_object(o).map_err(ck("destroy"))?;
+            let mut gone = 0;
+            for class in [ObjectClass::PRIVATE_KEY, ObjectClass::PUBLIC_KEY] {
+                let objects = s
+                    .find_objects(&[Attribute::Class(class), key.attribute()])
+                    .map_err(ck("find"))?;
+                for &o in &objects {
+                    s.destroy_object(o).map_err(ck("destroy"))?;
+                }
+                gone += objects.len();
             }
-            Ok(objects.len())
+            Ok(gone)
         })
     }
 
@@ -293,6 +384,65 @@ impl Token {
             Ok(out)
         })
     }
+}
+
+/// How a key pair in a token is named: by its CKA_LABEL, or by its CKA_ID
+/// (written `id=HEX`) where the label does not name one pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyRef {
+    Label(String),
+    Id(Vec<u8>),
+}
+
+impl KeyRef {
+    /// Reads what `Display` writes.
+    pub fn parse(text: &str) -> Result<KeyRef, String> {
+        match text.strip_prefix("id=") {
+            Some(hex) => domain::utils::base16::decode_vec(hex)
+                .map(KeyRef::Id)
+                .map_err(|_| format!("{text:?}: the ID is not hexadecimal")),
+            None => Ok(KeyRef::Label(text.to_string())),
+        }
+    }
+
+    fn attribute(&self) -> Attribute {
+        match self {
+            KeyRef::Label(l) => Attribute::Label(l.as_bytes().to_vec()),
+            KeyRef::Id(id) => Attribute::Id(id.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for KeyRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyRef::Label(l) => f.write_str(l),
+            KeyRef::Id(id) => write!(f, "id={}", domain::utils::base16::encode_display(id)),
+        }
+    }
+}
+
+/// A key pair found in a token by [`Token::catalog`].
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub key: KeyRef,
+    /// The algorithm whose DNSKEY it can be: RSASHA256 stands for every RSA
+    /// algorithm.
+    pub alg: SecurityAlgorithm,
+    /// Its DNSKEY public key field.
+    pub public: Vec<u8>,
+}
+
+/// The DNSSEC algorithm a token key of `kind` serves (RSA: RSASHA256).
+fn family(kind: KeyType, params: Option<&[u8]>) -> Option<SecurityAlgorithm> {
+    Some(match (kind, params) {
+        (KeyType::RSA, _) => SecurityAlgorithm::RSASHA256,
+        (KeyType::EC, Some(P256)) => SecurityAlgorithm::ECDSAP256SHA256,
+        (KeyType::EC, Some(P384)) => SecurityAlgorithm::ECDSAP384SHA384,
+        // RFC 8410's OID, or the curve's name as PKCS#11 3.0 also allows.
+        (KeyType::EC_EDWARDS, Some(ED25519 | ED25519_NAME)) => SecurityAlgorithm::ED25519,
+        _ => return None,
+    })
 }
 
 /// (key generation, signing) mechanisms of `alg`.
@@ -359,7 +509,8 @@ fn public_field(
 pub struct TokenKey {
     token: Arc<Token>,
     private: ObjectHandle,
-    public: ObjectHandle,
+    /// None where the signer that made the key kept no public object.
+    public: Option<ObjectHandle>,
     alg: SecurityAlgorithm,
     dnskey_public: Vec<u8>,
 }
@@ -387,8 +538,22 @@ impl TokenKey {
             _ => data,
         };
         self.token.with_session(|s| {
-            s.sign(&mechanism, self.private, input)
-                .map_err(|e| format!("token {:?}: signing: {e}", self.token.label))
+            s.sign(&mechanism, self.private, input).map_err(|e| match e {
+                CkError::Pkcs11(
+                    rv @ (RvError::ObjectHandleInvalid
+                    | RvError::KeyHandleInvalid
+                    | RvError::TokenNotPresent
+                    | RvError::DeviceRemoved
+                    | RvError::DeviceError
+                    | RvError::SessionHandleInvalid
+                    | RvError::SessionClosed),
+                    _,
+                ) => format!(
+                    "token {:?}: signing: the key or the token went away during the run ({rv:?})",
+                    self.token.label
+                ),
+                e => format!("token {:?}: signing: {e}", self.token.label),
+            })
         })
     }
 }
