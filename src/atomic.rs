@@ -145,7 +145,7 @@ fn dir_of(path: &Path) -> &Path {
 }
 
 /// Temporary files are named `.<target>.tmp-<random>`, so that a run holding
-/// a zone's lock can remove what a killed run left (see [`remove_temps`]).
+/// a zone's lock can remove what a killed run left (see [`temp_target`]).
 const TEMP_MARK: &str = ".tmp-";
 
 fn temp_prefix(path: &Path) -> String {
@@ -156,32 +156,12 @@ fn temp_prefix(path: &Path) -> String {
     format!(".{name}{TEMP_MARK}")
 }
 
-/// Removes the temporary files in `dir` whose target name `is_ours`. Call
-/// it only while no one else may be writing those targets.
-pub fn remove_temps(dir: &Path, is_ours: impl Fn(&str) -> bool) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let target = name
-            .to_str()
-            .and_then(|n| n.strip_prefix('.'))
-            .and_then(|n| n.rsplit_once(TEMP_MARK))
-            .map(|(target, _)| target);
-        if target.is_some_and(&is_ours) {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
-}
-
-/// Removes the temporary files a killed writer of `path` left behind.
-pub fn remove_stale(path: &Path) {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    remove_temps(dir_of(path), |target| target == name);
+/// The file a temporary file of this name was to replace, if it is one of
+/// ours.
+pub fn temp_target(name: &str) -> Option<&str> {
+    name.strip_prefix('.')
+        .and_then(|n| n.rsplit_once(TEMP_MARK))
+        .map(|(target, _)| target)
 }
 
 #[cfg(unix)]

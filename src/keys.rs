@@ -297,13 +297,6 @@ pub fn delete_key_files(dir: &Path, base: &str) -> Result<()> {
     Ok(())
 }
 
-/// Removes temporary key files a killed run of zone `owner` left in `dir`
-/// (call it under the zone's lock).
-pub fn remove_stale_temp(dir: &Path, owner: &StoredName) {
-    let prefix = format!("K{}+", crate::zone::write::name_text(owner));
-    crate::atomic::remove_temps(dir, |target| target.starts_with(&prefix));
-}
-
 /// Loads a BIND or ldns key pair. `path` may name the `.key`, the
 /// `.private` or the common base.
 pub fn load_bind(path: &Path) -> Result<SigningKey> {

@@ -589,3 +589,102 @@ fn lost_state_or_a_foreign_ds_never_gets_new_keys_published() {
     assert!(out.contains("the parent serves DS"), "{out}");
     assert!(!other.signed("example.com").exists());
 }
+
+/// Zones run in parallel: the report keeps one order (deepest zones first,
+/// then by name), a broken zone fails alone, and a parent in the same run
+/// publishes its child's DS. Three shards started at once on the same site
+/// sign between them exactly the zones one run signs, each zone once, with
+/// parent and child in the same shard.
+#[test]
+fn zones_run_in_parallel_and_shards_run_at_once() {
+    let write = |site: &Site| {
+        for i in 0..40 {
+            let z = format!("z{i:02}.example");
+            site.write_zone(&z, &zone_text(&z, 1, ""));
+        }
+        site.write_zone(
+            "p.example",
+            &zone_text("p.example", 1, "c IN NS ns.c\nns.c IN A 192.0.2.9"),
+        );
+        site.write_zone("c.p.example", &zone_text("c.p.example", 1, ""));
+        for bad in ["bad1.example", "bad2.example"] {
+            site.write_zone(bad, "this is not a zone\n");
+        }
+    };
+    let summary = |r: &serde_json::Value| -> Vec<(String, bool)> {
+        r["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|z| {
+                (
+                    z["zone"].as_str().unwrap().to_string(),
+                    z["error"].is_null(),
+                )
+            })
+            .collect()
+    };
+    let one = Site::new(CONFIG);
+    write(&one);
+    let out = one.command(T0, &["--json", "run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "two zones fail");
+    let whole = summary(&serde_json::from_slice(&out.stdout).unwrap());
+    let mut wanted: Vec<&str> = vec!["c.p.example"];
+    let mut rest: Vec<String> = (0..40).map(|i| format!("z{i:02}.example")).collect();
+    rest.extend(["p.example", "bad1.example", "bad2.example"].map(String::from));
+    rest.sort();
+    wanted.extend(rest.iter().map(String::as_str));
+    let order: Vec<&str> = whole.iter().map(|(z, _)| z.as_str()).collect();
+    assert_eq!(order, wanted);
+    for (z, ok) in &whole {
+        assert_eq!(*ok, !z.starts_with("bad"), "{z}");
+    }
+    // Once the child's keys have propagated it has a DS, and the parent,
+    // signed after it in the same run, publishes it.
+    let _ = one.command(T0 + 3 * DAY, &["-q", "run"]).output().unwrap();
+    let child_ds = one.read(&one.ds("c.p.example"));
+    let tag = child_ds.split_whitespace().nth(4).unwrap().to_string();
+    assert!(
+        one.read(&one.signed("p.example"))
+            .lines()
+            .any(|l| l.contains(" DS ") && l.contains(&format!(" {tag} "))),
+        "the parent lacks the child's DS {tag}"
+    );
+
+    let sharded = Site::new(CONFIG);
+    write(&sharded);
+    let runs: Vec<_> = (1..=3)
+        .map(|i| {
+            sharded
+                .command(T0, &["--json", "run", "--shard", &format!("{i}/3")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut union = Vec::new();
+    let mut family = Vec::new();
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        let report = summary(&serde_json::from_slice(&out.stdout).unwrap());
+        if report.iter().any(|(z, _)| z == "p.example") {
+            family.push(report.iter().any(|(z, _)| z == "c.p.example"));
+        }
+        union.extend(report);
+    }
+    union.sort();
+    let mut whole_sorted = whole.clone();
+    whole_sorted.sort();
+    assert_eq!(
+        union, whole_sorted,
+        "the shards' union differs from one run"
+    );
+    assert_eq!(family, [true], "parent and child in different shards");
+    for (z, ok) in &whole {
+        if *ok {
+            let (good, out) = sharded.verify(z, &sharded.ds(z), T0);
+            assert!(good, "{z}: {out}");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! parent in the same configuration publishes its children's current DS.
 
 mod last;
+mod listing;
 mod orphans;
 pub mod parent;
 mod quiet;
@@ -186,7 +187,7 @@ pub fn select(
         v
     };
     if let Some(shard) = opts.shard {
-        chosen.retain(|z| in_shard(&z.name, shard));
+        chosen.retain(|z| in_shard(family(&z.name, all), shard));
     }
     chosen.sort_by(|a, b| {
         depth(&b.name)
@@ -195,6 +196,21 @@ pub fn select(
     });
     chosen.dedup();
     Ok(chosen)
+}
+
+/// The topmost zone of the configuration at or above `zone`. A zone and
+/// the zones below it share a shard: the parent is signed in the process
+/// that wrote its children's DS files, after them.
+fn family<'a>(zone: &'a str, all: &BTreeMap<String, ZoneEntry>) -> &'a str {
+    let mut top = zone;
+    let mut rest = zone;
+    while let Some((_, up)) = rest.split_once('.') {
+        if all.contains_key(up) {
+            top = up;
+        }
+        rest = up;
+    }
+    top
 }
 
 fn depth(zone: &str) -> usize {
@@ -227,15 +243,52 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
         refuse_clock_behind(cfg, &zones, opts.now)?;
     }
     let tree = ZoneTree::new(all.into_keys());
+    let listing = listing::Listing::read(cfg);
+    // Zones of one depth in parallel, deepest first: a child's DS is in
+    // place before its parent is signed. Each zone signs on every core
+    // too; the reports keep the order of `zones`.
     let mut reports = Vec::with_capacity(zones.len());
-    for z in &zones {
-        let report = match run_zone(cfg, z, &tree, opts) {
-            Ok(r) => r,
-            Err(e) => ZoneReport::failed(&z.name, with_expiry(cfg, &z.name, e, opts.now)),
-        };
-        reports.push(report);
+    for wave in zones.chunk_by(|a, b| depth(&a.name) == depth(&b.name)) {
+        reports.extend(in_parallel(wave, |z| {
+            match run_zone(cfg, z, &tree, opts, &listing) {
+                Ok(r) => r,
+                Err(e) => ZoneReport::failed(&z.name, with_expiry(cfg, &z.name, e, opts.now)),
+            }
+        }));
     }
     Ok(RunReport::new(opts.now, reports))
+}
+
+/// `work` on every item, one item per worker thread at a time (as many
+/// workers as signing threads), in the items' order. Not rayon's own
+/// iterators: a worker waiting for a zone's parallel signing would take up
+/// other zones on the same stack, without bound.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = rayon::current_num_threads().clamp(1, items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return done;
+                        };
+                        done.push((i, work(item)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut all: Vec<(usize, R)> = done.into_iter().flatten().collect();
+    all.sort_unstable_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// A clock behind a zone's last run would sign with signatures that

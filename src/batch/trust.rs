@@ -24,12 +24,14 @@ use crate::zone::{Rdata, StoredName, parse_origin, reader, write};
 /// DS may be at the parent; new keys would not match it), when the
 /// published zone holds a DNSKEY the state does not know (the state is
 /// older than the zone: a restored backup), or when the parent serves DS
-/// records none of the zone's keys matches.
+/// records none of the zone's keys matches. `kept` are the base names of
+/// the zone's key pairs in the key directory.
 pub fn refuse_unknown_trust(
     cfg: &Config,
     name: &str,
     state: &ZoneState,
     keyring: &mut Keyring,
+    kept: &[String],
     observed: Option<&Observed>,
 ) -> Result<()> {
     let refuse = |reason: String| {
@@ -51,7 +53,6 @@ pub fn refuse_unknown_trust(
     let signed = signed_file(cfg, name);
     let published = head_dnskeys(&signed, &apex)?;
     if state.keys.is_empty() {
-        let kept = key_pairs_of(&cfg.paths.keys, &apex);
         if !published.is_empty() || !at_parent.is_empty() || !kept.is_empty() {
             let why = if !published.is_empty() {
                 format!("{} holds DNSKEYs", signed.display())
@@ -108,22 +109,6 @@ pub fn refuse_unknown_trust(
             obs.source
         )),
     }
-}
-
-/// Base names of the key pairs of `apex` in the key directory.
-fn key_pairs_of(dir: &Path, apex: &StoredName) -> Vec<String> {
-    let prefix = format!("K{}+", write::name_text(apex));
-    let mut found: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().to_str().map(str::to_string))
-                .filter(|n| n.starts_with(&prefix))
-                .filter_map(|n| n.strip_suffix(".private").map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    found.sort();
-    found
 }
 
 /// The zone keys at the apex of a signed zone file, read from its head

@@ -12,6 +12,7 @@ use domain::base::iana::SecurityAlgorithm;
 use domain::rdata::Dnskey;
 
 use super::last::{Reading, text_sha256};
+use super::listing::Listing;
 use super::{
     RunOptions, ZoneEntry, ZoneTree, ds_file, parent, quiet, signed_file, write_if_changed,
 };
@@ -35,6 +36,7 @@ pub fn run_zone(
     entry: &ZoneEntry,
     tree: &ZoneTree,
     opts: &RunOptions,
+    listing: &Listing,
 ) -> Result<ZoneReport> {
     let name = &entry.name;
     let _lock = ZoneLock::acquire(&cfg.paths.state, name, || {
@@ -43,17 +45,15 @@ pub fn run_zone(
         }
     })?;
     // What a killed run may have left half-written is ours to clear now.
-    for path in [
+    listing.remove_temps_of(&[
         signed_file(cfg, name),
         ds_file(cfg, name),
         cfg.sigs_file(name),
         cfg.state_file(name),
-    ] {
-        crate::atomic::remove_stale(&path);
-    }
-    keys::remove_stale_temp(&cfg.paths.keys, &parse_origin(name)?);
+    ]);
+    listing.remove_key_temps(&cfg.paths.keys, &parse_origin(name)?);
     let mut journal = super::orphans::Journal::new(cfg, name);
-    let result = sign_and_write(cfg, entry, tree, opts, &mut journal);
+    let result = sign_and_write(cfg, entry, tree, opts, listing, &mut journal);
     match &result {
         // The state holds the new keys.
         Ok(_) => journal.close()?,
@@ -67,6 +67,7 @@ fn sign_and_write(
     entry: &ZoneEntry,
     tree: &ZoneTree,
     opts: &RunOptions,
+    listing: &Listing,
     journal: &mut super::orphans::Journal,
 ) -> Result<ZoneReport> {
     let name = &entry.name;
@@ -99,7 +100,14 @@ fn sign_and_write(
         .collect();
     let mut keyring = Keyring::new(cfg, &apex, &state_path);
     let observed = parent::observe(cfg, name, &apex, tree, opts.parent_ds.as_deref())?;
-    super::trust::refuse_unknown_trust(cfg, name, &state, &mut keyring, observed.as_ref())?;
+    super::trust::refuse_unknown_trust(
+        cfg,
+        name,
+        &state,
+        &mut keyring,
+        listing.key_pairs(&apex),
+        observed.as_ref(),
+    )?;
     let zone_digest = quiet::zone_digest(&entry.file);
     let inputs = |state: &ZoneState, ds_text: Option<&[u8]>| {
         quiet::inputs(

@@ -16,6 +16,9 @@ KIND is one of:
   ip6         a reverse zone for 2001:db8::/32: NAMES PTR records 24
               nibbles below the apex, spread over 256 /64s, so that most
               owners of the zone are empty non-terminals.
+  hosting     a hosting provider's NAMES small zones, written to --dir as
+              <zone>.zone: each an enterprise zone of 5 to 200 records,
+              most of them small (a long-tailed spread of sizes).
 
 The same arguments give the same file. Records are written in the order
 they are made, not in canonical order, with absolute owner names.
@@ -149,13 +152,32 @@ def ip6(out, origin, count, rng):
         out.write(f"{owner} 3600 IN PTR host{len(seen)}.example.net.\n")
 
 
+def hosting(directory, count, rng):
+    import os
+    os.makedirs(directory, exist_ok=True)
+    names = Names(rng)
+    tlds = ("com", "net", "org", "de", "nl", "fr", "io", "example")
+    for _ in range(count):
+        origin = f"{names.new()}.{rng.choice(tlds)}."
+        # 8 records of head; each owner adds about 1.1 more.
+        owners = min(150, int(rng.paretovariate(1.1) * 4) - 4)
+        with open(os.path.join(directory, f"{origin[:-1]}.zone"), "w") as out:
+            enterprise(out, origin, max(0, owners), rng)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    p.add_argument("kind", choices=("tld", "enterprise", "ip6"))
+    p.add_argument("kind", choices=("tld", "enterprise", "ip6", "hosting"))
     p.add_argument("names", type=int)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--origin")
+    p.add_argument("--dir", help="where hosting writes its zones")
     a = p.parse_args()
+    if a.kind == "hosting":
+        if not a.dir:
+            p.error("hosting needs --dir")
+        hosting(a.dir, a.names, random.Random(a.seed))
+        return
     default = {"tld": "tld.test.", "enterprise": "enterprise.test.",
                "ip6": "8.b.d.0.1.0.0.2.ip6.arpa."}[a.kind]
     origin = a.origin or default
