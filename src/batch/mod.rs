@@ -249,10 +249,16 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
     // too; the reports keep the order of `zones`.
     let mut reports = Vec::with_capacity(zones.len());
     for wave in zones.chunk_by(|a, b| depth(&a.name) == depth(&b.name)) {
-        reports.extend(in_parallel(wave, |z| {
-            match run_zone(cfg, z, &tree, opts, &listing) {
+        reports.extend(in_parallel(wave, |z, alone| {
+            let work = || match run_zone(cfg, z, &tree, opts, &listing) {
                 Ok(r) => r,
                 Err(e) => ZoneReport::failed(&z.name, with_expiry(cfg, &z.name, e, opts.now)),
+            };
+            // A small zone is worked on by its worker alone: waking every
+            // core for a few dozen signatures cost more than it saved.
+            match alone {
+                Some(pool) if wave.len() > 1 && is_small(z) => pool.install(work),
+                _ => work(),
             }
         }));
     }
@@ -263,32 +269,62 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
 /// workers as signing threads), in the items' order. Not rayon's own
 /// iterators: a worker waiting for a zone's parallel signing would take up
 /// other zones on the same stack, without bound.
-fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// `work` is also given a pool of one thread of the worker's own, for work
+/// that is not worth spreading over every core.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T, Option<&rayon::ThreadPool>) -> R + Sync,
+) -> Vec<R> {
     let workers = rayon::current_num_threads().clamp(1, items.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else {
-                            return done;
-                        };
-                        done.push((i, work(item)));
-                    }
-                })
+                std::thread::Builder::new()
+                    .stack_size(STACK)
+                    .spawn_scoped(s, || {
+                        let alone = rayon::ThreadPoolBuilder::new()
+                            .num_threads(1)
+                            .stack_size(STACK)
+                            .build()
+                            .ok();
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(item) = items.get(i) else {
+                                return done;
+                            };
+                            done.push((i, work(item, alone.as_ref())));
+                        }
+                    })
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .map(|h| match h {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                // No thread for this worker: the others take its share.
+                Err(_) => Vec::new(),
+            })
             .collect()
     });
     let mut all: Vec<(usize, R)> = done.into_iter().flatten().collect();
+    // Items no worker took (no thread could be started) are done here.
+    let taken = next
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .min(items.len());
+    all.extend((taken..items.len()).map(|i| (i, work(&items[i], None))));
     all.sort_unstable_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The stack of a zone's worker: what the main thread has.
+const STACK: usize = 8 << 20;
+
+/// Is the zone's file small enough (1 MiB, some 15,000 records) to be
+/// signed by one thread while other threads sign other zones?
+fn is_small(z: &ZoneEntry) -> bool {
+    std::fs::metadata(&z.file).is_ok_and(|m| m.len() < 1 << 20)
 }
 
 /// A clock behind a zone's last run would sign with signatures that
