@@ -51,15 +51,7 @@ pub fn prepare(
     private: bool,
     write: impl FnOnce(&mut (dyn std::io::Write + Send)) -> std::io::Result<()>,
 ) -> Result<Pending> {
-    let dir = dir_of(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&temp_prefix(path))
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    if !private {
-        // tempfile creates 0600; public outputs get the usual 0644.
-        set_mode(tmp.path(), 0o644).map_err(|e| Error::io(path, e))?;
-    }
+    let mut tmp = temp_for(path, private)?;
     let mut w = std::io::BufWriter::with_capacity(
         1 << 20,
         Syncing {
@@ -76,6 +68,32 @@ pub fn prepare(
         tmp,
         path: path.to_path_buf(),
     })
+}
+
+/// A new temporary file beside `path`, named for it.
+fn temp_for(path: &Path, private: bool) -> Result<tempfile::NamedTempFile> {
+    let dir = dir_of(path);
+    let tmp = tempfile::Builder::new()
+        .prefix(&temp_prefix(path))
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    if !private {
+        // tempfile creates 0600; public outputs get the usual 0644.
+        set_mode(tmp.path(), 0o644).map_err(|e| Error::io(path, e))?;
+    }
+    Ok(tmp)
+}
+
+/// Replaces `path` by rename like [`write_atomic`], but syncs nothing: for
+/// files whose reader survives finding them old, empty or cut short after
+/// a power cut (the signature cache, the journal of keys being made). A
+/// killed process still leaves the old file or the new one. Each sync
+/// skipped is a disk flush a run of many zones does not wait for.
+pub fn replace_unsynced(path: &Path, data: &[u8]) -> Result<()> {
+    let mut tmp = temp_for(path, false)?;
+    tmp.write_all(data).map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
 }
 
 /// Octets written between two syncs of a large file.

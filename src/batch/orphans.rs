@@ -32,10 +32,12 @@ impl Journal {
         }
     }
 
-    /// Records `base` before its key files are written.
+    /// Records `base` before its key files are written. Not synced: a
+    /// killed run leaves it for the next run, and after a power cut that
+    /// lost it, a key whose files outlived it is only unused files.
     pub fn add(&mut self, base: &str) -> Result<()> {
         self.names.push(base.to_string());
-        crate::atomic::write_atomic(&self.path, self.names.join("\n").as_bytes(), false)
+        crate::atomic::replace_unsynced(&self.path, self.names.join("\n").as_bytes())
     }
 
     /// The output holding the new keys is published: they must stay.

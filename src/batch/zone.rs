@@ -324,8 +324,12 @@ fn sign_and_write(
     // whatever fails next (the next run then finds keys the state does not
     // know, and says how to take them over).
     journal.keep();
-    // Not reported: the cache is the run's own, not an output.
-    write_if_changed(&sigs_path, &cache)?;
+    // Not reported: the cache is the run's own, not an output. Not synced
+    // either: a cache lost or damaged by a power cut is not trusted, and
+    // the signatures are taken from the output instead.
+    if std::fs::read(&sigs_path).map_or(true, |old| old != cache) {
+        crate::atomic::replace_unsynced(&sigs_path, &cache)?;
+    }
     let ds_path = ds_file(cfg, name);
     if write_if_changed(&ds_path, ds_text.as_bytes())? {
         report.written.push(ds_path.display().to_string());
