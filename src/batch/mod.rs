@@ -266,11 +266,11 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
 }
 
 /// `work` on every item, one item per worker thread at a time (as many
-/// workers as signing threads), in the items' order. Not rayon's own
-/// iterators: a worker waiting for a zone's parallel signing would take up
-/// other zones on the same stack, without bound.
-/// `work` is also given a pool of one thread of the worker's own, for work
-/// that is not worth spreading over every core.
+/// workers as signing threads), in the items' order; `work` is also given
+/// a pool of one thread of the worker's own, for work not worth spreading
+/// over every core. Not rayon's own iterators: a worker waiting for a
+/// zone's parallel signing would take up other zones on the same stack,
+/// without bound.
 fn in_parallel<T: Sync, R: Send>(
     items: &[T],
     work: impl Fn(&T, Option<&rayon::ThreadPool>) -> R + Sync,
@@ -383,11 +383,16 @@ pub fn ds_file(cfg: &Config, zone: &str) -> PathBuf {
 /// Writes `data` unless the file already holds exactly it (so `make` and
 /// rsync see nothing new); returns whether it wrote.
 pub fn write_if_changed(path: &Path, data: &[u8]) -> Result<bool> {
-    if std::fs::read(path).is_ok_and(|old| old == data) {
+    if holds(path, data) {
         return Ok(false);
     }
     write_file(path, data)?;
     Ok(true)
+}
+
+/// Does the file at `path` hold exactly `data`?
+pub fn holds(path: &Path, data: &[u8]) -> bool {
+    std::fs::read(path).is_ok_and(|old| old == data)
 }
 
 /// Replaces `path` atomically, creating its directory.

@@ -327,7 +327,7 @@ fn sign_and_write(
     // Not reported: the cache is the run's own, not an output. Not synced
     // either: a cache lost or damaged by a power cut is not trusted, and
     // the signatures are taken from the output instead.
-    if std::fs::read(&sigs_path).map_or(true, |old| old != cache) {
+    if !super::holds(&sigs_path, &cache) {
         crate::atomic::replace_unsynced(&sigs_path, &cache)?;
     }
     let ds_path = ds_file(cfg, name);

@@ -58,10 +58,8 @@ const POLICY: &str = r#"
   </Policy>"#;
 
 fn sh(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{cmd:?}: {text}");
+    let (ok, text) = crate::common::run(cmd);
+    assert!(ok, "{cmd:?}: {text}");
     text
 }
 
