@@ -6,10 +6,19 @@
 //! other sizes, that memory stays resident beside the new and sets the
 //! peak. Collecting on every thread at such a point returns it at once.
 
+/// Below this many records (or RRsets, or owners) a phase frees too little to matter, and
+/// collecting on every thread would cost more than the phase (10,000 small
+/// zones collected after every phase: 0.9 s of a 6 s run).
+const RELEASE_MIN_RECORDS: usize = 100_000;
+
 /// Returns the memory freed so far on every thread of rayon's pool and on
-/// this one. Costs a few milliseconds; call it after a phase that freed
-/// much, not in a loop.
-pub fn release_freed() {
+/// this one, after a phase over `records` records; nothing for a small
+/// zone. Costs a few milliseconds; call it after a phase that freed much,
+/// not in a loop.
+pub fn release_freed(records: usize) {
+    if records < RELEASE_MIN_RECORDS {
+        return;
+    }
     let collect = || {
         // SAFETY: mi_collect takes no pointers; mimalloc allows it on any
         // thread at any time (it collects that thread's heap and purges

@@ -182,7 +182,8 @@ fn sign_and_write(
     keyring.fill_bits(&mut state)?;
     let mut taken: Vec<u16> = state.keys.iter().map(|k| k.tag).collect();
     let outcome = lifecycle::advance(policy, &state, &events, now, |req| {
-        let rec = new_key(cfg, &apex, policy, req, &taken, journal)?;
+        let (rec, key) = new_key(cfg, &apex, policy, req, &taken, journal)?;
+        keyring.keys.insert(rec.tag, key);
         taken.push(rec.tag);
         report.generated.push(rec.tag);
         Ok::<_, Error>(rec)
@@ -433,7 +434,7 @@ fn new_key(
     req: &KeyRequest,
     taken: &[u16],
     journal: &mut super::orphans::Journal,
-) -> Result<KeyRecord> {
+) -> Result<(KeyRecord, SigningKey)> {
     let new = keystore::NewKey {
         owner: apex,
         alg: policy.algorithm,
@@ -444,7 +445,7 @@ fn new_key(
     let (key, file) = keystore::generate(cfg, policy.keystore.as_deref(), &new, &mut |name| {
         journal.add(name)
     })?;
-    Ok(KeyRecord {
+    let rec = KeyRecord {
         tag: key.key_tag,
         algorithm: policy.algorithm.to_int(),
         role: req.role,
@@ -453,7 +454,8 @@ fn new_key(
         file,
         bits: Some(key.bits()),
         times: Default::default(),
-    })
+    };
+    Ok((rec, key))
 }
 
 /// The key files of a zone, loaded once per run.

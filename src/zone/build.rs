@@ -109,10 +109,11 @@ pub(super) fn nodes(
         ));
     }
     phases.mark("runs");
-    crate::memory::release_freed();
+    let run_count: usize = per_piece.iter().map(|(r, _)| r.len()).sum();
+    crate::memory::release_freed(run_count);
     // At its final size: a collected flatten grows by doubling, and held
     // twice the runs' descriptors at its last step.
-    let mut runs: Vec<Run> = Vec::with_capacity(per_piece.iter().map(|(r, _)| r.len()).sum());
+    let mut runs: Vec<Run> = Vec::with_capacity(run_count);
     for (piece_runs, _) in per_piece {
         runs.extend(piece_runs);
     }
@@ -138,7 +139,8 @@ pub(super) fn nodes(
 /// the error of the first owner that has one.
 fn build_owners(mut runs: Vec<Run>, source: &Source) -> Result<(Vec<Node>, Vec<String>)> {
     let problems = std::sync::Mutex::new(Problems::default());
-    let mut nodes = Vec::with_capacity(runs.len());
+    let owners = runs.len();
+    let mut nodes = Vec::with_capacity(owners);
     // A slice of the owners at a time, the memory of the records it freed
     // handed back before the next: freed in canonical order, they leave
     // pages the new owners do not fill.
@@ -176,7 +178,7 @@ fn build_owners(mut runs: Vec<Run>, source: &Source) -> Result<(Vec<Node>, Vec<S
         if runs.is_empty() {
             drop(std::mem::take(&mut runs));
         }
-        crate::memory::release_freed();
+        crate::memory::release_freed(owners);
     }
     let problems = problems
         .into_inner()
