@@ -245,6 +245,22 @@ pub fn file_base(owner: &StoredName, alg: SecurityAlgorithm, tag: u16) -> String
 /// Both are written to temporary files and renamed, so a crash leaves no
 /// half-written key.
 pub fn write_bind_files(dir: &Path, key: &SigningKey, secret: &SecretKeyBytes) -> Result<PathBuf> {
+    for f in bind_files(dir, key, secret) {
+        write_atomic(&f.path, f.data.as_bytes(), f.private)?;
+    }
+    Ok(dir.join(file_base(&key.owner, key.algorithm(), key.key_tag)))
+}
+
+/// A key file to be written: the secret one is written first, and mode 0600.
+pub struct KeyFile {
+    pub path: PathBuf,
+    pub data: String,
+    pub private: bool,
+}
+
+/// The `.private` and `.key` files of a key in `dir`, in the order they
+/// are written.
+pub fn bind_files(dir: &Path, key: &SigningKey, secret: &SecretKeyBytes) -> [KeyFile; 2] {
     let base = dir.join(file_base(&key.owner, key.algorithm(), key.key_tag));
     let public = format!(
         "; {} key {} for {}\n{} IN DNSKEY {} {} {} {}\n",
@@ -261,10 +277,18 @@ pub fn write_bind_files(dir: &Path, key: &SigningKey, secret: &SecretKeyBytes) -
         key.algorithm().to_int(),
         base64_encode(key.dnskey.public_key())
     );
-    let private = secret.display_as_bind().to_string();
-    write_atomic(&with_ext(&base, "private"), private.as_bytes(), true)?;
-    write_atomic(&with_ext(&base, "key"), public.as_bytes(), false)?;
-    Ok(base)
+    [
+        KeyFile {
+            path: with_ext(&base, "private"),
+            data: secret.display_as_bind().to_string(),
+            private: true,
+        },
+        KeyFile {
+            path: with_ext(&base, "key"),
+            data: public,
+            private: false,
+        },
+    ]
 }
 
 fn base64_encode(data: &[u8]) -> String {

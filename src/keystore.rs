@@ -214,16 +214,25 @@ pub struct NewKey<'a> {
     pub taken: &'a [u16],
 }
 
+/// A key just made.
+pub struct Made {
+    pub key: SigningKey,
+    /// The key record's `file`.
+    pub file: String,
+    /// The files the caller must write for the key to exist (none for a
+    /// key in a token): it decides when they are synced and put in place.
+    pub files: Vec<keys::KeyFile>,
+}
+
 /// A new key in keystore `store` (`None`: BIND files in the keys
-/// directory); returns it with the record's `file`. `journal` is told the
-/// key's name before the key exists, so that a run killed before its state
-/// is written leaves nothing unnamed.
+/// directory). `journal` is told the key's name before the key exists, so
+/// that a run killed before its state is written leaves nothing unnamed.
 pub fn generate(
     cfg: &Config,
     store: Option<&str>,
     new: &NewKey<'_>,
     journal: &mut dyn FnMut(&str) -> Result<()>,
-) -> Result<(SigningKey, String)> {
+) -> Result<Made> {
     for _ in 0..16 {
         let made = match store {
             None => generate_files(cfg, new, journal)?,
@@ -243,7 +252,7 @@ fn generate_files(
     cfg: &Config,
     new: &NewKey<'_>,
     journal: &mut dyn FnMut(&str) -> Result<()>,
-) -> Result<Option<(SigningKey, String)>> {
+) -> Result<Option<Made>> {
     let (secret, key): (SecretKeyBytes, SigningKey) =
         keys::generate(new.owner, new.alg, new.role.flags(), new.rsa_bits)?;
     if new.taken.contains(&key.key_tag) {
@@ -253,8 +262,12 @@ fn generate_files(
     crate::atomic::create_dir(dir, 0o700)?;
     let base = keys::file_base(new.owner, key.algorithm(), key.key_tag);
     journal(&base)?;
-    keys::write_bind_files(dir, &key, &secret)?;
-    Ok(Some((key, base)))
+    let files = keys::bind_files(dir, &key, &secret).into();
+    Ok(Some(Made {
+        key,
+        file: base,
+        files,
+    }))
 }
 
 fn generate_in_token(
@@ -262,7 +275,7 @@ fn generate_in_token(
     store: &str,
     new: &NewKey<'_>,
     journal: &mut dyn FnMut(&str) -> Result<()>,
-) -> Result<Option<(SigningKey, String)>> {
+) -> Result<Option<Made>> {
     let t = token(cfg, store)?;
     let failed = |e: String| Error::Sign(format!("keystore {store}: {e}"));
     let alg = new.alg;
@@ -297,10 +310,11 @@ fn generate_in_token(
     let file = format!("{TOKEN_PREFIX}{store}:{name}");
     journal(&file)?;
     t.relabel(&made, &name, name.as_bytes()).map_err(failed)?;
-    Ok(Some((
-        SigningKey::from_token(new.owner.clone(), dnskey, made),
+    Ok(Some(Made {
+        key: SigningKey::from_token(new.owner.clone(), dnskey, made),
         file,
-    )))
+        files: Vec::new(),
+    }))
 }
 
 impl Keystore {

@@ -3,6 +3,7 @@
 //! others are still signed. Children are signed before their parents, so a
 //! parent in the same configuration publishes its children's current DS.
 
+mod commit;
 mod last;
 mod listing;
 mod orphans;
@@ -21,6 +22,7 @@ use crate::lifecycle::{Action, ActionKind};
 use crate::report::{RunReport, ZoneReport};
 
 pub use tree::ZoneTree;
+pub use trust::head_dnskeys;
 pub use zone::run_zone;
 
 /// What `zonesign run` was asked to do.
@@ -249,31 +251,63 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunReport> {
     // too; the reports keep the order of `zones`.
     let mut reports = Vec::with_capacity(zones.len());
     for wave in zones.chunk_by(|a, b| depth(&a.name) == depth(&b.name)) {
-        reports.extend(in_parallel(wave, |z, alone| {
-            let work = || match run_zone(cfg, z, &tree, opts, &listing) {
-                Ok(r) => r,
-                Err(e) => ZoneReport::failed(&z.name, with_expiry(cfg, &z.name, e, opts.now)),
-            };
-            // A small zone is worked on by its worker alone: waking every
-            // core for a few dozen signatures cost more than it saved.
-            match alone {
-                Some(pool) if wave.len() > 1 && is_small(z) => pool.install(work),
-                _ => work(),
-            }
-        }));
+        let done = in_parallel(
+            wave,
+            |z, alone| {
+                let work = || match run_zone(cfg, z, &tree, opts, &listing) {
+                    Ok((report, mut changes)) => {
+                        if changes.is_empty() {
+                            changes.release();
+                        }
+                        (report, changes)
+                    }
+                    Err(e) => (
+                        ZoneReport::failed(&z.name, with_expiry(cfg, &z.name, e, opts.now)),
+                        commit::Changes::default(),
+                    ),
+                };
+                // A small zone is worked on by its worker alone: waking every
+                // core for a few dozen signatures cost more than it saved.
+                match alone {
+                    Some(pool) if wave.len() > 1 && is_small(z) => pool.install(work),
+                    _ => work(),
+                }
+            },
+            |group| settle(cfg, opts.now, group),
+        );
+        reports.extend(done.into_iter().map(|(report, _)| report));
     }
     Ok(RunReport::new(opts.now, reports))
+}
+
+/// Puts a worker's last zones' files in place together; a zone whose files
+/// could not be put in place has failed.
+fn settle(cfg: &Config, now: u64, group: &mut [(ZoneReport, commit::Changes)]) {
+    let mut changes: Vec<&mut commit::Changes> = group.iter_mut().map(|(_, c)| c).collect();
+    let errors = commit::commit(cfg, &mut changes);
+    for ((report, changes), error) in group.iter_mut().zip(errors) {
+        changes.release();
+        if let Some(e) = error {
+            let e = Error::Zone {
+                file: cfg.state_file(&report.zone),
+                reason: format!("its files could not be put in place: {e}"),
+            };
+            *report = ZoneReport::failed(&report.zone, with_expiry(cfg, &report.zone, e, now));
+        }
+    }
 }
 
 /// `work` on every item, one item per worker thread at a time (as many
 /// workers as signing threads), in the items' order; `work` is also given
 /// a pool of one thread of the worker's own, for work not worth spreading
-/// over every core. Not rayon's own iterators: a worker waiting for a
-/// zone's parallel signing would take up other zones on the same stack,
-/// without bound.
+/// over every core. Each worker hands `settle` its results [`GROUP`] at a
+/// time, and the last few when it runs out of items. Not rayon's own
+/// iterators: a worker waiting for a zone's parallel signing would take up
+/// other zones on the same stack, without bound.
 fn in_parallel<T: Sync, R: Send>(
     items: &[T],
     work: impl Fn(&T, Option<&rayon::ThreadPool>) -> R + Sync,
+    settle: impl Fn(&mut [R]) + Sync,
 ) -> Vec<R> {
     let workers = rayon::current_num_threads().clamp(1, items.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -289,12 +323,22 @@ fn in_parallel<T: Sync, R: Send>(
                             .build()
                             .ok();
                         let mut done = Vec::new();
+                        let mut group: Vec<R> = Vec::with_capacity(GROUP);
+                        let mut at = Vec::with_capacity(GROUP);
                         loop {
                             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(item) = items.get(i) else {
+                            let item = items.get(i);
+                            if let Some(item) = item {
+                                group.push(work(item, alone.as_ref()));
+                                at.push(i);
+                            }
+                            if group.len() == GROUP || (item.is_none() && !group.is_empty()) {
+                                settle(&mut group);
+                                done.extend(at.drain(..).zip(group.drain(..)));
+                            }
+                            if item.is_none() {
                                 return done;
-                            };
-                            done.push((i, work(item, alone.as_ref())));
+                            }
                         }
                     })
             })
@@ -313,10 +357,19 @@ fn in_parallel<T: Sync, R: Send>(
     let taken = next
         .load(std::sync::atomic::Ordering::Relaxed)
         .min(items.len());
-    all.extend((taken..items.len()).map(|i| (i, work(&items[i], None))));
+    all.extend((taken..items.len()).map(|i| {
+        let mut r = [work(&items[i], None)];
+        settle(&mut r);
+        let [r] = r;
+        (i, r)
+    }));
     all.sort_unstable_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, r)| r).collect()
 }
+
+/// Zones a worker puts in place together (see [`commit`]): the syncs of a
+/// commit are shared by this many zones, whose locks are held until then.
+const GROUP: usize = 64;
 
 /// The stack of a zone's worker: what the main thread has.
 const STACK: usize = 8 << 20;
@@ -380,37 +433,16 @@ pub fn ds_file(cfg: &Config, zone: &str) -> PathBuf {
     cfg.paths.ds.join(format!("{zone}.ds"))
 }
 
-/// Writes `data` unless the file already holds exactly it (so `make` and
-/// rsync see nothing new); returns whether it wrote.
-pub fn write_if_changed(path: &Path, data: &[u8]) -> Result<bool> {
-    if holds(path, data) {
-        return Ok(false);
-    }
-    write_file(path, data)?;
-    Ok(true)
-}
-
-/// Does the file at `path` hold exactly `data`?
+/// Does the file at `path` hold exactly `data`? Then it is not written
+/// again, so that `make` and rsync see nothing new.
 pub fn holds(path: &Path, data: &[u8]) -> bool {
     std::fs::read(path).is_ok_and(|old| old == data)
 }
 
-/// Replaces `path` atomically, creating its directory.
-pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        crate::atomic::create_dir(dir, 0o755)?;
-    }
-    crate::atomic::write_atomic(path, data, false)
-}
-
-/// Text in pieces written beside `path`, to be put in place by
-/// [`crate::atomic::Pending::commit`].
-/// Each piece is freed once written.
-pub fn prepare_pieces(path: &Path, pieces: Vec<String>) -> Result<crate::atomic::Pending> {
-    if let Some(dir) = path.parent() {
-        crate::atomic::create_dir(dir, 0o755)?;
-    }
-    crate::atomic::prepare(path, false, |w| {
+/// Text in pieces written beside `path`, unsynced, for a group commit to
+/// put in place. Each piece is freed once written.
+pub fn stage_pieces(path: &Path, pieces: Vec<String>) -> Result<crate::atomic::Staged> {
+    crate::atomic::stage_with(path, false, |w| {
         pieces
             .into_iter()
             .try_for_each(|p| w.write_all(p.as_bytes()))

@@ -68,7 +68,8 @@ impl Journal {
     }
 }
 
-fn path(cfg: &Config, zone: &str) -> PathBuf {
+/// The journal of `zone`'s new keys.
+pub fn path(cfg: &Config, zone: &str) -> PathBuf {
     cfg.paths.state.join(format!("{zone}.new-keys"))
 }
 

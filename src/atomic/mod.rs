@@ -6,6 +6,10 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+mod group;
+
+pub use group::{Staged, stage, stage_with, sync_files};
+
 /// Writes `data` to `path` via a temporary file in the same directory,
 /// fsync and rename.
 pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> Result<()> {
@@ -51,6 +55,20 @@ pub fn prepare(
     private: bool,
     write: impl FnOnce(&mut (dyn std::io::Write + Send)) -> std::io::Result<()>,
 ) -> Result<Pending> {
+    let tmp = write_temp(path, private, write)?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    Ok(Pending {
+        tmp,
+        path: path.to_path_buf(),
+    })
+}
+
+/// A temporary file beside `path` holding what `write` wrote, not synced.
+fn write_temp(
+    path: &Path,
+    private: bool,
+    write: impl FnOnce(&mut (dyn std::io::Write + Send)) -> std::io::Result<()>,
+) -> Result<tempfile::NamedTempFile> {
     let mut tmp = temp_for(path, private)?;
     let mut w = std::io::BufWriter::with_capacity(
         1 << 20,
@@ -63,11 +81,7 @@ pub fn prepare(
         .and_then(|()| w.flush())
         .map_err(|e| Error::io(path, e))?;
     drop(w);
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    Ok(Pending {
-        tmp,
-        path: path.to_path_buf(),
-    })
+    Ok(tmp)
 }
 
 /// A new temporary file beside `path`, named for it.
