@@ -5,10 +5,11 @@
 //! from which `zonesign::crypto::preference` was set.
 //!
 //! Usage: crypto_floor [--zone FILE --origin NAME] [--seconds S]
-//!        [--threads N] [--rate ALG[:BITS]]
+//!        [--threads N] [--rate ALG[:BITS]] [--verify]
 //!
 //! With `--rate`, prints only the default backend's signatures per second
-//! on all threads for that algorithm.
+//! on all threads for that algorithm. With `--verify`, every figure is of
+//! verifications instead (a run verifies every signature it makes).
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -40,6 +41,7 @@ struct Args {
     seconds: f64,
     threads: usize,
     rate: Option<(SecurityAlgorithm, u32)>,
+    verify: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -50,6 +52,7 @@ fn args() -> Result<Args, String> {
         seconds: 2.0,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         rate: None,
+        verify: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,6 +62,7 @@ fn args() -> Result<Args, String> {
             "--origin" => a.origin = value()?,
             "--seconds" => a.seconds = value()?.parse().map_err(|e| format!("{e}"))?,
             "--threads" => a.threads = value()?.parse().map_err(|e| format!("{e}"))?,
+            "--verify" => a.verify = true,
             "--rate" => {
                 let v = value()?;
                 let (name, bits) = v.split_once(':').unwrap_or((&v, "2048"));
@@ -94,8 +98,29 @@ fn signed_data(zone: &Zone, alg: SecurityAlgorithm, limit: usize) -> Vec<Vec<u8>
         .collect()
 }
 
-/// Signatures per second of `key` over `data` on `threads` threads.
-fn rate(key: &KeyPair, data: &[Vec<u8>], threads: usize, seconds: f64) -> f64 {
+/// What is timed: signing with a key, or verifying its signatures.
+enum Op<'a> {
+    Sign(&'a KeyPair),
+    /// The backend, the key, its public key, a signature over each datum.
+    Verify(Backend, &'a KeyPair, &'a [u8], Vec<Vec<u8>>),
+}
+
+impl Op<'_> {
+    fn run(&self, data: &[u8], i: usize) {
+        match self {
+            Op::Sign(key) => {
+                key.sign(data).expect("sign");
+            }
+            Op::Verify(backend, key, public, sigs) => {
+                let ok = crypto::verify_with(*backend, key.algorithm(), public, data, &sigs[i]);
+                assert_eq!(ok, Some(true), "a signature does not verify");
+            }
+        }
+    }
+}
+
+/// Operations per second of `op` over `data` on `threads` threads.
+fn rate(op: &Op<'_>, data: &[Vec<u8>], threads: usize, seconds: f64) -> f64 {
     let count = AtomicU64::new(0);
     let start = Instant::now();
     let until = Duration::from_secs_f64(seconds);
@@ -107,7 +132,7 @@ fn rate(key: &KeyPair, data: &[Vec<u8>], threads: usize, seconds: f64) -> f64 {
                 let mut n = 0;
                 while start.elapsed() < until {
                     for _ in 0..16 {
-                        key.sign(&data[i % data.len()]).expect("sign");
+                        op.run(&data[i % data.len()], i % data.len());
                         i += 1;
                     }
                     n += 16;
@@ -119,9 +144,29 @@ fn rate(key: &KeyPair, data: &[Vec<u8>], threads: usize, seconds: f64) -> f64 {
     count.into_inner() as f64 / start.elapsed().as_secs_f64()
 }
 
-fn key_in(backend: Backend, alg: SecurityAlgorithm, bits: u32) -> Option<KeyPair> {
+/// A key of `alg` loaded into `backend`, and its public key.
+fn key_in(backend: Backend, alg: SecurityAlgorithm, bits: u32) -> Option<(KeyPair, Vec<u8>)> {
     let (secret, public) = crypto::generate(alg, bits).ok()?;
-    KeyPair::load_with(backend, alg, &secret, &public).ok()
+    let key = KeyPair::load_with(backend, alg, &secret, &public).ok()?;
+    Some((key, public))
+}
+
+/// Signing with `key`, or verifying its signatures with `backend`.
+fn op<'a>(
+    (key, public): &'a (KeyPair, Vec<u8>),
+    backend: Backend,
+    data: &[Vec<u8>],
+    verify: bool,
+) -> Op<'a> {
+    match verify {
+        false => Op::Sign(key),
+        true => Op::Verify(
+            backend,
+            key,
+            public,
+            data.iter().map(|d| key.sign(d).expect("sign")).collect(),
+        ),
+    }
 }
 
 fn main() {
@@ -140,7 +185,8 @@ fn main() {
             .next()
             .expect("a backend for the algorithm");
         let key = key_in(backend, alg, bits).expect("a key of the default backend");
-        println!("{:.0}", rate(&key, &data, a.threads, a.seconds));
+        let op = op(&key, backend, &data, a.verify);
+        println!("{:.0}", rate(&op, &data, a.threads, a.seconds));
         return;
     }
     println!(
@@ -149,7 +195,10 @@ fn main() {
         a.seconds,
         a.zone.display()
     );
-    println!("algorithm        bits  backend     sig/s all threads  sig/s per thread  default");
+    let what = if a.verify { "verif." } else { "sig" };
+    println!(
+        "algorithm        bits  backend  {what:>6}/s all threads  {what}/s per thread  default"
+    );
     for &(name, bits) in ALGORITHMS {
         let alg = zonesign::keys::parse_algorithm(name).expect("algorithm");
         let data = signed_data(&zone, alg, 20_000);
@@ -158,7 +207,12 @@ fn main() {
             let Some(key) = key_in(backend, alg, bits) else {
                 continue;
             };
-            let r = rate(&key, &data, a.threads, a.seconds);
+            let r = rate(
+                &op(&key, backend, &data, a.verify),
+                &data,
+                a.threads,
+                a.seconds,
+            );
             println!(
                 "{name:16} {bits:>4}  {:10} {r:>18.0} {:>17.0}  {}",
                 backend.name(),
