@@ -105,7 +105,11 @@ fn sigkill_at_random_points_never_leaves_a_partial_file() {
                 "orphaned: keys/{n}"
             );
         }
-        assert!(!site.path(&format!("state/{zone}.new-keys")).exists());
+        assert_eq!(
+            site.read(&site.path(&format!("state/{zone}.lock"))),
+            "",
+            "journal left"
+        );
     }
     assert!(
         killed >= 20,

@@ -98,18 +98,6 @@ fn temp_for(path: &Path, private: bool) -> Result<tempfile::NamedTempFile> {
     Ok(tmp)
 }
 
-/// Replaces `path` by rename like [`write_atomic`], but syncs nothing: for
-/// files whose reader survives finding them old, empty or cut short after
-/// a power cut (the signature cache, the journal of keys being made). A
-/// killed process still leaves the old file or the new one. Each sync
-/// skipped is a disk flush a run of many zones does not wait for.
-pub fn replace_unsynced(path: &Path, data: &[u8]) -> Result<()> {
-    let mut tmp = temp_for(path, false)?;
-    tmp.write_all(data).map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
-}
-
 /// Octets written between two syncs of a large file.
 const SYNC_STEP: usize = 64 << 20;
 

@@ -59,10 +59,10 @@ impl Changes {
         }
     }
 
-    /// Writes `data` beside `path`, to be put in place at `level`.
+    /// Writes `data` beside `path` (not a secret: mode 0644), to be put in
+    /// place at `level`.
     pub fn stage(&mut self, level: Level, path: &std::path::Path, data: &[u8]) -> Result<()> {
-        let private = level == Level::Keys;
-        self.add(level, crate::atomic::stage(path, data, private)?);
+        self.add(level, crate::atomic::stage(path, data, false)?);
         Ok(())
     }
 

@@ -300,31 +300,48 @@ fn settle(cfg: &Config, now: u64, group: &mut [(ZoneReport, commit::Changes)]) {
 /// `work` on every item, one item per worker thread at a time (as many
 /// workers as signing threads), in the items' order; `work` is also given
 /// a pool of one thread of the worker's own, for work not worth spreading
-/// over every core. Each worker hands `settle` its results [`GROUP`] at a
-/// time, and the last few when it runs out of items. Not rayon's own
-/// iterators: a worker waiting for a zone's parallel signing would take up
-/// other zones on the same stack, without bound.
+/// over every core. Each worker hands its results over [`group_size`] at a
+/// time (and the last few when it runs out of items) to a thread that
+/// `settle`s them, and goes on with its next items meanwhile. Not rayon's
+/// own iterators: a worker waiting for a zone's parallel signing would take
+/// up other zones on the same stack, without bound.
 fn in_parallel<T: Sync, R: Send>(
     items: &[T],
     work: impl Fn(&T, Option<&rayon::ThreadPool>) -> R + Sync,
     settle: impl Fn(&mut [R]) + Sync,
 ) -> Vec<R> {
     let workers = rayon::current_num_threads().clamp(1, items.len().max(1));
+    let size = group_size(workers);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
+    let (work, settle, next) = (&work, &settle, &next);
+    // A group settled here; its items with their indices.
+    let settled = |at: Vec<usize>, mut group: Vec<R>| -> Vec<(usize, R)> {
+        settle(&mut group);
+        at.into_iter().zip(group).collect()
+    };
+    let mut all: Vec<(usize, R)> = std::thread::scope(|s| {
+        // At most one group per worker waits: a worker that gets ahead of
+        // the disk waits too, with the locks it holds.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<usize>, Vec<R>)>(workers);
+        let settler = std::thread::Builder::new().spawn_scoped(s, move || {
+            rx.into_iter()
+                .flat_map(|(at, group)| settled(at, group))
+                .collect::<Vec<_>>()
+        });
         let handles: Vec<_> = (0..workers)
             .map(|_| {
+                let tx = tx.clone();
                 std::thread::Builder::new()
                     .stack_size(STACK)
-                    .spawn_scoped(s, || {
+                    .spawn_scoped(s, move || {
                         let alone = rayon::ThreadPoolBuilder::new()
                             .num_threads(1)
                             .stack_size(STACK)
                             .build()
                             .ok();
+                        // Groups settled here: the settling thread is gone.
                         let mut done = Vec::new();
-                        let mut group: Vec<R> = Vec::with_capacity(GROUP);
-                        let mut at = Vec::with_capacity(GROUP);
+                        let (mut at, mut group) = (Vec::new(), Vec::new());
                         loop {
                             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             let item = items.get(i);
@@ -332,9 +349,11 @@ fn in_parallel<T: Sync, R: Send>(
                                 group.push(work(item, alone.as_ref()));
                                 at.push(i);
                             }
-                            if group.len() == GROUP || (item.is_none() && !group.is_empty()) {
-                                settle(&mut group);
-                                done.extend(at.drain(..).zip(group.drain(..)));
+                            if group.len() == size || (item.is_none() && !group.is_empty()) {
+                                let full = (std::mem::take(&mut at), std::mem::take(&mut group));
+                                if let Err(std::sync::mpsc::SendError((a, g))) = tx.send(full) {
+                                    done.extend(settled(a, g));
+                                }
                             }
                             if item.is_none() {
                                 return done;
@@ -343,26 +362,27 @@ fn in_parallel<T: Sync, R: Send>(
                     })
             })
             .collect();
-        handles
+        drop(tx);
+        let mut all: Vec<(usize, R)> = handles
             .into_iter()
-            .map(|h| match h {
+            .flat_map(|h| match h {
                 Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
                 // No thread for this worker: the others take its share.
                 Err(_) => Vec::new(),
             })
-            .collect()
+            .collect();
+        if let Ok(h) = settler {
+            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        all
     });
-    let mut all: Vec<(usize, R)> = done.into_iter().flatten().collect();
     // Items no worker took (no thread could be started) are done here.
     let taken = next
         .load(std::sync::atomic::Ordering::Relaxed)
         .min(items.len());
-    all.extend((taken..items.len()).map(|i| {
-        let mut r = [work(&items[i], None)];
-        settle(&mut r);
-        let [r] = r;
-        (i, r)
-    }));
+    for (i, item) in items.iter().enumerate().skip(taken) {
+        all.extend(settled(vec![i], vec![work(item, None)]));
+    }
     all.sort_unstable_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, r)| r).collect()
 }
@@ -370,6 +390,28 @@ fn in_parallel<T: Sync, R: Send>(
 /// Zones a worker puts in place together (see [`commit`]): the syncs of a
 /// commit are shared by this many zones, whose locks are held until then.
 const GROUP: usize = 64;
+
+/// [`GROUP`], or fewer when the open files allowed could not hold the
+/// locks of every group in flight (half of them at most, the rest for the
+/// work): one being filled per worker, one waiting per worker, one being
+/// settled.
+fn group_size(workers: usize) -> usize {
+    #[cfg(unix)]
+    let open_files = {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes the struct it is given, which lives here.
+        match unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } {
+            0 => usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX),
+            _ => 1024,
+        }
+    };
+    #[cfg(not(unix))]
+    let open_files = 1024;
+    (open_files / 2 / (2 * workers + 1)).clamp(1, GROUP)
+}
 
 /// The stack of a zone's worker: what the main thread has.
 const STACK: usize = 8 << 20;

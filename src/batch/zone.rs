@@ -50,7 +50,7 @@ pub fn run_zone(
         ds_file(cfg, name),
         cfg.sigs_file(name),
         cfg.state_file(name),
-        super::orphans::path(cfg, name),
+        super::orphans::old_path(cfg, name),
     ]);
     listing.remove_key_temps(&cfg.paths.keys, &parse_origin(name)?);
     let mut journal = super::orphans::Journal::new(cfg, name);
@@ -188,14 +188,27 @@ fn sign_and_write(
     }
     keyring.fill_bits(&mut state)?;
     let mut taken: Vec<u16> = state.keys.iter().map(|k| k.tag).collect();
+    let mut made = Vec::new();
     let outcome = lifecycle::advance(policy, &state, &events, now, |req| {
         let (rec, key) = new_key(cfg, &apex, policy, req, &taken, journal, changes)?;
         // Signed with as made, not read back from the files just written.
         keyring.keys.insert(rec.tag, key);
         taken.push(rec.tag);
         report.generated.push(rec.tag);
+        made.push(rec.clone());
         Ok::<_, Error>(rec)
     })?;
+    if !made.is_empty() {
+        // The state as it was, plus the new keys in `generate`, goes in place
+        // with their files, before the zone that publishes them: a run
+        // killed between the zone and the final state leaves a state that
+        // knows every published key (and moves them on from `generate`,
+        // later than they were published: the safe side), not one that the
+        // next run must refuse as older than the published zone.
+        let mut known = state.clone();
+        known.keys.extend(made);
+        changes.stage(Level::Keys, &state_path, known.to_toml().as_bytes())?;
+    }
     let mut state = outcome.state;
     let d = lifecycle::decide(&state);
 
