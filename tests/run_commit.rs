@@ -9,7 +9,7 @@ mod site;
 use site::*;
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const ZONES: usize = 24;
 
@@ -107,26 +107,17 @@ fn a_group_commit_syncs_keys_then_outputs_then_states() {
     let site = Site::new("[policy.default]\nalgorithm = \"ECDSAP256SHA256\"\n");
     write_zones(&site, 1);
     let trace = site.path("trace");
-    let out = std::process::Command::new("strace")
-        .args(["-f", "-qq", "-o"])
-        .arg(&trace)
-        .args([
-            "-e",
-            "trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,openat",
-        ])
-        .arg(env!("CARGO_BIN_EXE_zonesign"))
-        .arg("--config")
-        .arg(site.path("zonesign.toml"))
-        .args(["--now", &zonesign::time::rfc3339(T0), "-q", "run"])
-        // Two workers: the syncs asserted below are per worker.
-        .env("RAYON_NUM_THREADS", "2")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let trace_arg = trace.to_str().unwrap();
+    let strace = [
+        "strace",
+        "-f",
+        "-qq",
+        "-o",
+        trace_arg,
+        "-e",
+        "trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,openat",
+    ];
+    run_under(&strace, site.command(T0, &["-q", "run"]));
     let text = std::fs::read_to_string(&trace).unwrap();
     let calls = calls(&text);
     let syncs: Vec<&Call> = calls
@@ -190,6 +181,25 @@ fn a_group_commit_syncs_keys_then_outputs_then_states() {
     }
 }
 
+/// Runs `cmd` (a zonesign command) under `wrapper` (a program and its
+/// arguments, to which the command's are appended) with two workers, and
+/// requires it to succeed.
+fn run_under(wrapper: &[&str], cmd: std::process::Command) {
+    let out = std::process::Command::new(wrapper[0])
+        .args(&wrapper[1..])
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        // Two workers: the syncs and open files asserted are per worker.
+        .env("RAYON_NUM_THREADS", "2")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The SHA-256 of a file, as the state records it.
 fn sha256_hex(path: &Path) -> String {
     use sha2::Digest as _;
@@ -251,19 +261,9 @@ fn sigkill_in_a_run_of_many_zones_leaves_each_zone_consistent() {
         trial += 1;
         now += rng.u64(DAY / 2..3 * DAY);
         write_zones(&site, 1 + trial);
-        let mut child = site
-            .command(now, &["-q", "run"])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_micros(rng.u64(0..full * 3 / 2)));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
+        if site.run_maybe_killed(now, &mut full, &mut rng) {
             killed += 1;
-        } else {
-            full = (full * 3 / 4).max(1);
         }
-        child.wait().unwrap();
         for i in 0..ZONES {
             let z = zone(i);
             state_not_ahead(&site, &z, now);
@@ -321,21 +321,9 @@ fn a_low_open_file_limit_makes_smaller_groups() {
     for z in &zones {
         site.write_zone(z, &zone_text(z, 1, ""));
     }
-    let cmd = site.command(T0, &["-q", "run"]);
-    let args: Vec<String> = std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|a| format!("'{}'", a.to_string_lossy()))
-        .collect();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -n 48 && exec {}", args.join(" ")))
-        .env("RAYON_NUM_THREADS", "2")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_under(
+        &["sh", "-c", "ulimit -n 48 && exec \"$@\"", "sh"],
+        site.command(T0, &["-q", "run"]),
     );
     for z in &zones {
         assert!(site.signed(z).exists(), "{z} not signed");

@@ -65,19 +65,9 @@ fn sigkill_at_random_points_never_leaves_a_partial_file() {
         now += rng.u64(3600..4 * DAY);
         // New content each time, so every run has something to write.
         site.write_zone(zone, &big_zone(zone, 2 + trial, 1500));
-        let mut child = site
-            .command(now, &["-q", "run"])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_micros(rng.u64(0..full * 3 / 2)));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
+        if site.run_maybe_killed(now, &mut full, &mut rng) {
             killed += 1;
-        } else {
-            full = (full * 3 / 4).max(1);
         }
-        child.wait().unwrap();
         outputs_whole(&site, zone, now, Some(&last));
         // The next run recovers and leaves no temporary file.
         let (code, out) = site.zonesign(now, &["-q", "run"]);

@@ -105,6 +105,27 @@ impl Site {
         cmd
     }
 
+    /// `zonesign run -q` at `now`, killed with SIGKILL after a random
+    /// time up to 1.5 × `full` µs if it is still running; returns whether
+    /// it was killed. A run that ended first shortens `full`, so that a slow
+    /// first measurement cannot leave the kills too late to land.
+    pub fn run_maybe_killed(&self, now: u64, full: &mut u64, rng: &mut fastrand::Rng) -> bool {
+        let mut child = self
+            .command(now, &["-q", "run"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(rng.u64(0..*full * 3 / 2)));
+        let killed = child.try_wait().unwrap().is_none();
+        if killed {
+            child.kill().unwrap(); // SIGKILL
+        } else {
+            *full = (*full * 3 / 4).max(1);
+        }
+        child.wait().unwrap();
+        killed
+    }
+
     /// Runs a command; returns (exit code, stdout + stderr).
     pub fn zonesign(&self, now: u64, args: &[&str]) -> (i32, String) {
         let out: Output = self.command(now, args).output().expect("zonesign runs");
